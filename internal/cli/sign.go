@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/spf13/cobra"
+
+	"github.com/gitsign-dev/gitsign/gitsign"
+	"github.com/gitsign-dev/gitsign/internal/cms"
+	"github.com/gitsign-dev/gitsign/internal/gpg"
+	"github.com/gitsign-dev/gitsign/internal/httpx"
+	"github.com/gitsign-dev/gitsign/internal/tty"
+)
+
+// runSign signs the payload and writes the signature to standard output
+// and the status lines to --status-fd. Nothing reaches standard output
+// unless signing succeeded.
+func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error {
+	ctx, stop := signalContext()
+	defer stop()
+	cfg, err := loadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	msgs := tty.Open(cfg.LogPath)
+	defer msgs.Close()
+	fail := func(err error) error {
+		msgs.Errorf("%v", err)
+		return &exitError{code: 1, err: errReported}
+	}
+
+	payload, err := readPayload(args, s.in)
+	if err != nil {
+		return fail(err)
+	}
+	hc := httpx.New(cfg.Timeout)
+	id, _, err := gitsign.Login(ctx, cfg, hc, msgs.Terminal())
+	if err != nil {
+		return fail(err)
+	}
+	status := statusFor(o.statusFD, s)
+	status.BeginSigning()
+	signer := &gitsign.Signer{Config: cfg, HTTP: hc}
+	sig, err := signer.Sign(ctx, id, payload, o.detach)
+	if err != nil {
+		return fail(err)
+	}
+	out := sig.PEM
+	if !o.armor {
+		der, err := cms.Dearmor(sig.PEM)
+		if err != nil {
+			return fail(err)
+		}
+		out = der
+	}
+	status.SigCreated(o.detach, gpg.PubKeyECDSA, gpg.HashSHA256, sig.Time, gpg.Fingerprint(sig.Cert))
+	if _, err := s.out.Write(out); err != nil {
+		return fail(err)
+	}
+	reportSigned(msgs, sig, string(cfg.RekorMode))
+	return nil
+}
+
+func reportSigned(msgs *tty.Messages, sig *gitsign.Signature, mode string) {
+	who, issuer := "(unknown)", "(unknown)"
+	if sum, err := certificate.SummarizeCertificate(sig.Cert); err == nil {
+		who, issuer = sum.SubjectAlternativeName, sum.Extensions.Issuer
+	}
+	index := int64(-1)
+	if sig.Entry != nil {
+		index = sig.Entry.LogIndex
+	}
+	msgs.Infof("signed as %s (issuer %s); transparency log index %d (%s mode)", who, issuer, index, mode)
+}
+
+// statusFor returns the status writer for fd; 1 and 2 follow the streams.
+func statusFor(fd int, s streams) *gpg.Status {
+	switch fd {
+	case 1:
+		return gpg.NewStatusWriter(s.out)
+	case 2:
+		return gpg.NewStatusWriter(s.err)
+	}
+	return gpg.NewStatus(fd)
+}

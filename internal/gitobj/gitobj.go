@@ -1,0 +1,62 @@
+// Package gitobj rebuilds git objects around their signatures, byte for
+// byte as git stores them.
+package gitobj
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+)
+
+// Type returns the object type of a signing payload, judged by its first
+// header as git writes it: "commit" (tree) or "tag" (object).
+func Type(payload []byte) (string, error) {
+	switch {
+	case bytes.HasPrefix(payload, []byte("tree ")):
+		return "commit", nil
+	case bytes.HasPrefix(payload, []byte("object ")):
+		return "tag", nil
+	}
+	return "", errors.New("payload is neither a commit nor a tag")
+}
+
+// WithSignature returns the object git stores for payload signed with the
+// armored signature sig: for a commit, a gpgsig header (continuation lines
+// indented by one space) after the last header; for a tag, the signature
+// appended to the message.
+func WithSignature(payload, sig []byte) ([]byte, string, error) {
+	typ, err := Type(payload)
+	if err != nil {
+		return nil, "", err
+	}
+	if typ == "tag" {
+		return append(append([]byte{}, payload...), sig...), typ, nil
+	}
+	end := bytes.Index(payload, []byte("\n\n"))
+	if end < 0 {
+		return nil, "", errors.New("commit payload has no end of headers")
+	}
+	var hdr bytes.Buffer
+	hdr.WriteString("gpgsig")
+	lines := bytes.Split(bytes.TrimSuffix(sig, []byte("\n")), []byte("\n"))
+	for _, l := range lines {
+		hdr.WriteByte(' ')
+		hdr.Write(l)
+		hdr.WriteByte('\n')
+	}
+	obj := make([]byte, 0, len(payload)+hdr.Len())
+	obj = append(obj, payload[:end+1]...)
+	obj = append(obj, hdr.Bytes()...)
+	obj = append(obj, payload[end+1:]...)
+	return obj, typ, nil
+}
+
+// ID returns the SHA-1 object id, in hex, of an object of type typ.
+func ID(typ string, obj []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "%s %d\x00", typ, len(obj))
+	h.Write(obj)
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,76 @@
+// Package gpg writes the GnuPG status lines ("[GNUPG:] KEYWORD args") that
+// git parses from gpg.x509.program, as gpgsm documents them in doc/DETAILS.
+//
+// When signing, git requires a line starting with "[GNUPG:] SIG_CREATED ";
+// when verifying, "\n[GNUPG:] GOODSIG " and exactly one of the exclusive
+// *SIG statuses, so a writer starts the stream with BEGIN_SIGNING or NEWSIG.
+package gpg
+
+import (
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Public key algorithm numbers (RFC 4880 9.1) and hash algorithm numbers
+// (RFC 4880 9.4) used in SIG_CREATED and VALIDSIG.
+const (
+	PubKeyRSA   = 1
+	PubKeyECDSA = 19
+	PubKeyEdDSA = 22
+
+	HashSHA256 = 8
+	HashSHA384 = 9
+	HashSHA512 = 10
+)
+
+// Status writes status lines to the file descriptor git named.
+type Status struct {
+	w io.Writer
+}
+
+// NewStatus returns a writer for --status-fd=fd: none for a negative fd,
+// standard output for 1, standard error for 2, else that descriptor.
+func NewStatus(fd int) *Status {
+	switch {
+	case fd < 0:
+		return &Status{w: io.Discard}
+	case fd == 1:
+		return &Status{w: os.Stdout}
+	case fd == 2:
+		return &Status{w: os.Stderr}
+	}
+	return &Status{w: os.NewFile(uintptr(fd), fmt.Sprintf("status-fd-%d", fd))}
+}
+
+// NewStatusWriter returns a Status writing to w (tests).
+func NewStatusWriter(w io.Writer) *Status { return &Status{w: w} }
+
+func (s *Status) emit(format string, args ...any) {
+	fmt.Fprintf(s.w, "[GNUPG:] "+format+"\n", args...)
+}
+
+// BeginSigning announces a signature.
+func (s *Status) BeginSigning() { s.emit("BEGIN_SIGNING") }
+
+// SigCreated reports a finished signature: D for detached, else S; the
+// signing key's algorithm, the digest used, the signature time and the
+// certificate fingerprint.
+func (s *Status) SigCreated(detached bool, pkAlgo, hashAlgo int, t time.Time, fpr string) {
+	typ := "S"
+	if detached {
+		typ = "D"
+	}
+	s.emit("SIG_CREATED %s %d %d 00 %d %s", typ, pkAlgo, hashAlgo, t.Unix(), fpr)
+}
+
+// Fingerprint is the certificate fingerprint gitsign reports: lowercase hex
+// SHA-1 of the certificate's DER, as the reference does.
+func Fingerprint(cert *x509.Certificate) string {
+	sum := sha1.Sum(cert.Raw)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,165 @@
+package rekor
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+
+	"github.com/gitsign-dev/gitsign/internal/httpx"
+)
+
+// HashedRekordV001 returns the hashedrekord v0.0.1 proposed entry for a
+// signature over an artifact whose SHA-256 is digest, made with cert's key.
+// Rekor stores it canonicalized, which for this kind is the same JSON.
+func HashedRekordV001(digest, sig []byte, cert *x509.Certificate) ([]byte, error) {
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+	type hash struct {
+		Algorithm string `json:"algorithm"`
+		Value     string `json:"value"`
+	}
+	var e struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Spec       struct {
+			Data struct {
+				Hash hash `json:"hash"`
+			} `json:"data"`
+			Signature struct {
+				Content   string `json:"content"`
+				PublicKey struct {
+					Content string `json:"content"`
+				} `json:"publicKey"`
+			} `json:"signature"`
+		} `json:"spec"`
+	}
+	e.APIVersion, e.Kind = "0.0.1", "hashedrekord"
+	e.Spec.Data.Hash = hash{"sha256", hex.EncodeToString(digest)}
+	e.Spec.Signature.Content = base64.StdEncoding.EncodeToString(sig)
+	e.Spec.Signature.PublicKey.Content = base64.StdEncoding.EncodeToString(certPEM)
+	return json.Marshal(e)
+}
+
+// logEntryV1 is one value of Rekor v1's {uuid: entry} answers.
+type logEntryV1 struct {
+	Body           string `json:"body"`
+	IntegratedTime *int64 `json:"integratedTime"`
+	LogID          string `json:"logID"`
+	LogIndex       *int64 `json:"logIndex"`
+	Verification   *struct {
+		SignedEntryTimestamp []byte `json:"signedEntryTimestamp"`
+		InclusionProof       *struct {
+			Checkpoint string   `json:"checkpoint"`
+			Hashes     []string `json:"hashes"`
+			LogIndex   *int64   `json:"logIndex"`
+			RootHash   string   `json:"rootHash"`
+			TreeSize   *int64   `json:"treeSize"`
+		} `json:"inclusionProof"`
+	} `json:"verification"`
+}
+
+// uploadV1 posts a hashedrekord v0.0.1 to a Rekor v1 log and returns the
+// entry with its inclusion proof and signed entry timestamp.
+func (c *Client) uploadV1(ctx context.Context, digest, sig []byte, cert *x509.Certificate) (*protorekor.TransparencyLogEntry, error) {
+	body, err := HashedRekordV001(digest, sig, cert)
+	if err != nil {
+		return nil, err
+	}
+	hdr := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
+	url := c.base() + "/api/v1/log/entries"
+	resp, err := c.HTTP.Do(ctx, http.MethodPost, url, body, hdr)
+	var se *httpx.StatusError
+	if errors.As(err, &se) && se.Status == http.StatusConflict {
+		// The same entry is already in the log: fetch it.
+		return c.entryV1(ctx, strings.TrimPrefix(se.Location, "/"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rekor: %w", err)
+	}
+	return parseEntriesV1(resp.Body)
+}
+
+// EntryV1 fetches an entry from a Rekor v1 log by UUID.
+func (c *Client) EntryV1(ctx context.Context, uuid string) (*protorekor.TransparencyLogEntry, error) {
+	return c.entryV1(ctx, uuid)
+}
+
+func (c *Client) entryV1(ctx context.Context, loc string) (*protorekor.TransparencyLogEntry, error) {
+	uuid := loc[strings.LastIndex(loc, "/")+1:]
+	if uuid == "" {
+		return nil, errors.New("rekor: existing entry has no UUID")
+	}
+	resp, err := c.HTTP.Do(ctx, http.MethodGet, c.base()+"/api/v1/log/entries/"+uuid, nil, http.Header{"Accept": {"application/json"}})
+	if err != nil {
+		return nil, fmt.Errorf("rekor: %w", err)
+	}
+	return parseEntriesV1(resp.Body)
+}
+
+func parseEntriesV1(body []byte) (*protorekor.TransparencyLogEntry, error) {
+	var m map[string]logEntryV1
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("rekor: malformed answer: %w", err)
+	}
+	if len(m) != 1 {
+		return nil, fmt.Errorf("rekor: answer holds %d entries, want 1", len(m))
+	}
+	for _, e := range m {
+		return e.toProto()
+	}
+	panic("unreachable")
+}
+
+func (e logEntryV1) toProto() (*protorekor.TransparencyLogEntry, error) {
+	v := e.Verification
+	if e.IntegratedTime == nil || e.LogIndex == nil || v == nil || v.InclusionProof == nil ||
+		v.InclusionProof.LogIndex == nil || v.InclusionProof.TreeSize == nil || len(v.SignedEntryTimestamp) == 0 {
+		return nil, errors.New("rekor: entry lacks its inclusion proof, signed entry timestamp or time")
+	}
+	logID, err := hex.DecodeString(e.LogID)
+	if err != nil {
+		return nil, fmt.Errorf("rekor: bad log id: %w", err)
+	}
+	root, err := hex.DecodeString(v.InclusionProof.RootHash)
+	if err != nil {
+		return nil, fmt.Errorf("rekor: bad root hash: %w", err)
+	}
+	hashes := make([][]byte, len(v.InclusionProof.Hashes))
+	for i, h := range v.InclusionProof.Hashes {
+		if hashes[i], err = hex.DecodeString(h); err != nil {
+			return nil, fmt.Errorf("rekor: bad proof hash: %w", err)
+		}
+	}
+	body, err := base64.StdEncoding.DecodeString(e.Body)
+	if err != nil {
+		return nil, fmt.Errorf("rekor: bad entry body: %w", err)
+	}
+	var kv struct{ APIVersion, Kind string }
+	if err := json.Unmarshal(body, &kv); err != nil {
+		return nil, fmt.Errorf("rekor: bad entry body: %w", err)
+	}
+	return &protorekor.TransparencyLogEntry{
+		LogIndex:          *e.LogIndex,
+		LogId:             &protocommon.LogId{KeyId: logID},
+		KindVersion:       &protorekor.KindVersion{Kind: kv.Kind, Version: kv.APIVersion},
+		IntegratedTime:    *e.IntegratedTime,
+		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: v.SignedEntryTimestamp},
+		CanonicalizedBody: body,
+		InclusionProof: &protorekor.InclusionProof{
+			LogIndex:   *v.InclusionProof.LogIndex,
+			RootHash:   root,
+			TreeSize:   *v.InclusionProof.TreeSize,
+			Hashes:     hashes,
+			Checkpoint: &protorekor.Checkpoint{Envelope: v.InclusionProof.Checkpoint},
+		},
+	}, nil
+}
