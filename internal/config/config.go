@@ -1,0 +1,147 @@
+// Package config builds gitsign's settings from git config and the
+// environment, and validates them once, before anything else runs.
+//
+// Settings come from four layers; a later layer wins over an earlier one:
+//
+//  1. built-in defaults ([Default]);
+//  2. git config: the gitsign.* keys plus user.name and user.email, as
+//     listed by `git config -z --list` in the current directory;
+//  3. SIGSTORE_* environment variables;
+//  4. GITSIGN_* environment variables.
+//
+// The key names, variable names and their order are those of
+// sigstore/gitsign, so existing setups keep working. The parsing is
+// stricter than the reference's: booleans use git's syntax, a bare git
+// config key is a boolean true, multi-line values survive, and a value that
+// cannot be used is an [*Error] naming the key or variable, never a value
+// silently ignored or replaced by a default. Only the value that takes
+// effect is checked: a bad value overridden by a later entry or layer is
+// never used and is not an error.
+//
+// gitsign.enableSigstoreGo and GITSIGN_ENABLE_SIGSTORE_GO are accepted and
+// ignored: there is only one signing and verification path.
+//
+// This package does not read the files that settings name (client secret,
+// token file, trust roots) and never touches the network. Library packages
+// should take the plain values they need rather than import it.
+package config
+
+import "time"
+
+// RekorMode says how a signature is recorded in the transparency log.
+type RekorMode string
+
+const (
+	// ModeOffline embeds the log entry and its proofs in the signature, so
+	// that it verifies without contacting Rekor.
+	ModeOffline RekorMode = "offline"
+	// ModeOnline uploads without embedding; verifiers search Rekor.
+	ModeOnline RekorMode = "online"
+)
+
+// Defaults. The Rekor v2 URL is used only when RekorVersion is 2 and no
+// Rekor URL was configured at all.
+const (
+	defaultFulcio           = "https://fulcio.sigstore.dev"
+	defaultRekor            = "https://rekor.sigstore.dev"
+	defaultRekorV2          = "https://log2025-1.rekor.sigstore.dev"
+	defaultClientID         = "sigstore"
+	defaultIssuer           = "https://oauth2.sigstore.dev/auth"
+	defaultAutocloseTimeout = 6
+	defaultTimeout          = 30 * time.Second
+	maxTimeout              = 10 * time.Minute
+)
+
+// Config holds every gitsign setting. Each field lists the git config key
+// and environment variables that set it; "*_X" means SIGSTORE_X, overridden
+// by GITSIGN_X.
+type Config struct {
+	// Fulcio is the Fulcio URL: gitsign.fulcio, *_FULCIO_URL.
+	Fulcio string
+	// FulcioRoot is a PEM file of Fulcio roots and intermediates:
+	// gitsign.fulcioRoot, SIGSTORE_ROOT_FILE, *_FULCIO_ROOT.
+	FulcioRoot string
+	// Rekor is the Rekor URL: gitsign.rekor, *_REKOR_URL. The default
+	// depends on RekorVersion.
+	Rekor string
+	// RekorMode is gitsign.rekorMode, GITSIGN_REKOR_MODE; default offline
+	// (the reference defaults to online). Case-insensitive on input.
+	RekorMode RekorMode
+	// RekorVersion is the Rekor API version, 1 or 2: gitsign.rekorVersion,
+	// *_REKOR_VERSION.
+	RekorVersion int
+	// ClientID is the OIDC client ID: gitsign.clientID, *_OIDC_CLIENT_ID.
+	ClientID string
+	// ClientSecretFile names a file holding the OIDC client secret:
+	// gitsign.clientSecretFile, *_OIDC_CLIENT_SECRET_FILE.
+	ClientSecretFile string
+	// RedirectURL is the OIDC redirect URL: gitsign.redirectURL,
+	// *_OIDC_REDIRECT_URL.
+	RedirectURL string
+	// Issuer is the OIDC issuer: gitsign.issuer, *_OIDC_ISSUER.
+	Issuer string
+	// LogPath is a file that diagnostics are appended to: gitsign.logPath,
+	// GITSIGN_LOG.
+	LogPath string
+	// URLOpener is the command that opens the login URL:
+	// gitsign.urlOpener, GITSIGN_URL_OPENER.
+	URLOpener string
+	// ConnectorID is the Dex connector_id: gitsign.connectorID,
+	// *_CONNECTOR_ID.
+	ConnectorID string
+	// TokenProvider selects where the ID token comes from:
+	// gitsign.tokenProvider, *_TOKEN_PROVIDER. Empty means automatic.
+	TokenProvider string
+	// TokenFile names an ID token file for the filesystem provider:
+	// gitsign.tokenFile, GITSIGN_TOKEN_FILE.
+	TokenFile string
+	// TimestampURL is an RFC 3161 timestamp authority:
+	// gitsign.timestampServerURL, *_TIMESTAMP_SERVER_URL.
+	TimestampURL string
+	// TimestampCertChain is a PEM file with the TSA chain:
+	// gitsign.timestampCertChain, *_TIMESTAMP_CERT_CHAIN.
+	TimestampCertChain string
+	// TrustedRoot names a trusted_root.json: gitsign.trustedRoot,
+	// *_TRUSTED_ROOT.
+	TrustedRoot string
+	// MatchCommitter requires the certificate identity to match
+	// CommitterEmail: gitsign.matchCommitter, GITSIGN_MATCH_COMMITTER.
+	MatchCommitter bool
+	// Autoclose closes the browser tab after login: gitsign.autoclose,
+	// *_AUTOCLOSE.
+	Autoclose bool
+	// AutocloseTimeout is the autoclose delay in seconds, > 0:
+	// gitsign.autocloseTimeout, *_AUTOCLOSE_TIMEOUT.
+	AutocloseTimeout int
+	// Timeout bounds each network attempt, in (0, 10m]: gitsign.timeout,
+	// *_TIMEOUT. Input is a Go duration ("5s") or whole seconds ("30").
+	Timeout time.Duration
+	// CredentialCache is the credential cache socket path:
+	// gitsign.credentialCache, GITSIGN_CREDENTIAL_CACHE.
+	CredentialCache string
+
+	// CommitterName and CommitterEmail are user.name and user.email.
+	CommitterName, CommitterEmail string
+
+	// Verification policy. Each is a multi-valued git config key
+	// (gitsign.certificateIdentity, gitsign.certificateIdentityRegexp,
+	// gitsign.certificateOIDCIssuer, gitsign.certificateOIDCIssuerRegexp)
+	// holding every value in the order git lists them; nil when unset.
+	CertificateIdentity, CertificateIdentityRegexp     []string
+	CertificateOIDCIssuer, CertificateOIDCIssuerRegexp []string
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() *Config {
+	return &Config{
+		Fulcio:           defaultFulcio,
+		Rekor:            defaultRekor,
+		RekorMode:        ModeOffline,
+		RekorVersion:     1,
+		ClientID:         defaultClientID,
+		Issuer:           defaultIssuer,
+		Autoclose:        true,
+		AutocloseTimeout: defaultAutocloseTimeout,
+		Timeout:          defaultTimeout,
+	}
+}
