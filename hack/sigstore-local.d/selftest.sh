@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Smoke test of the local Sigstore stack, with curl and openssl only:
+# ID token -> Fulcio certificate (with SCT) -> signature -> RFC 3161 timestamp
+# -> hashedrekord in Rekor v1 and Rekor v2; then the log IDs the servers
+# return are looked up in trusted_root.json, and both results are verified as
+# Sigstore bundles by sigstore-go (hack/trustroot verify).
+#
+# Run it as `hack/sigstore-local selftest` (inside the stack's namespace).
+# Set KEEP=dir to keep the work files there.
+set -euo pipefail
+
+SL=${SIGSTORE_LOCAL:?run as hack/sigstore-local selftest}
+BIN=$(dirname "$SL")/.stack/bin
+eval "$("$SL" env)"
+
+work=${KEEP:-$(mktemp -d)}
+mkdir -p "$work"
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+t0=$(date +%s.%N)
+step() { printf '%6.2fs  %s\n' "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b-a}')" "$*"; }
+fail() { echo "selftest: FAIL: $*" >&2; exit 1; }
+b64url_decode() { local s=${1//-/+}; s=${s//_//}; while [ $((${#s} % 4)) -ne 0 ]; do s+='='; done; base64 -d <<<"$s"; }
+hex2b64() { tr 'a-f' 'A-F' <<<"$1" | tr -d '\n' | basenc --base16 -d | base64 -w0; }
+b642hex() { base64 -d <<<"$1" | od -An -v -tx1 | tr -d ' \n'; }
+
+# 1. ID token through the issuer's login pages.
+token=$("$SL" token alice)
+email=$(b64url_decode "$(cut -d. -f2 <<<"$token")" | jq -r .email)
+[ "$email" = alice@example.test ] || fail "token email is $email"
+step "ID token for $email"
+
+# 2. Fulcio certificate. Proof of possession: a signature over the email.
+openssl ecparam -name prime256v1 -genkey -noout -out key.pem 2>/dev/null
+openssl ec -in key.pem -pubout -out pub.pem 2>/dev/null
+pop=$(printf %s "$email" | openssl dgst -sha256 -sign key.pem | base64 -w0)
+jq -n --arg t "$token" --arg k "$(cat pub.pem)" --arg p "$pop" \
+	'{credentials:{oidcIdentityToken:$t},publicKeyRequest:{publicKey:{algorithm:"ECDSA",content:$k},proofOfPossession:$p}}' >certreq.json
+curl -fsS -m 10 -H 'Content-Type: application/json' --data @certreq.json "$GITSIGN_FULCIO_URL/api/v2/signingCert" >certresp.json ||
+	fail "Fulcio refused: $(cat certresp.json 2>/dev/null)"
+jq -r '.signedCertificateEmbeddedSct.chain.certificates[0]' certresp.json >leaf.pem
+openssl verify -CAfile "$GITSIGN_LOCAL_FULCIO_ROOT" leaf.pem >/dev/null || fail "leaf does not chain to the Fulcio root"
+openssl x509 -in leaf.pem -noout -ext subjectAltName | grep -q "email:$email" || fail "leaf SAN is not $email"
+sct_ids=$(openssl x509 -in leaf.pem -noout -text | awk '
+	/Log ID/ { f = 1; sub(/.*Log ID *: */, ""); s = $0; next }
+	f && /Timestamp/ { f = 0; print s; next }
+	f { gsub(/ /, ""); s = s $0 }' | tr -d ':' | tr 'A-F' 'a-f')
+[ -n "$sct_ids" ] || fail "no SCT in the leaf certificate"
+step "Fulcio certificate for $email with SCT from log $(head -c 16 <<<"$sct_ids")…"
+
+# A refused token: aud other-client is not Fulcio's client id.
+other=$("$SL" token --client other-client alice)
+jq -n --arg t "$other" --arg k "$(cat pub.pem)" --arg p "$pop" \
+	'{credentials:{oidcIdentityToken:$t},publicKeyRequest:{publicKey:{algorithm:"ECDSA",content:$k},proofOfPossession:$p}}' >otherreq.json
+code=$(curl -sS -m 10 -o otherresp.json -w '%{http_code}' -H 'Content-Type: application/json' --data @otherreq.json "$GITSIGN_FULCIO_URL/api/v2/signingCert")
+case $code in 2??) fail "Fulcio accepted a token for other-client" ;; esac
+step "Fulcio refused an other-client token (HTTP $code)"
+
+# 3. Sign an artifact.
+printf 'tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor alice <alice@example.test> %s +0000\n\nselftest %s\n' \
+	"$(date +%s)" "$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')" >artifact
+openssl dgst -sha256 -sign key.pem -out sig.der artifact
+digest_hex=$(openssl dgst -sha256 -r artifact | cut -d' ' -f1)
+sig_b64=$(base64 -w0 sig.der)
+leaf_der_b64=$(openssl x509 -in leaf.pem -outform DER | base64 -w0)
+
+# 4. RFC 3161 timestamp over the signature.
+openssl ts -query -data sig.der -sha256 -cert -out req.tsq 2>/dev/null
+curl -fsS -m 10 -H 'Content-Type: application/timestamp-query' --data-binary @req.tsq "$GITSIGN_TIMESTAMP_SERVER_URL" -o resp.tsr ||
+	fail "TSA request failed"
+# The chain is leaf first, root last: trust only the root.
+awk '/BEGIN CERT/{buf=""} {buf = buf $0 "\n"} END{printf "%s", buf}' "$GITSIGN_LOCAL_TSA_CHAIN" >tsa-root.pem
+openssl ts -verify -in resp.tsr -data sig.der -CAfile tsa-root.pem -untrusted "$GITSIGN_LOCAL_TSA_CHAIN" >/dev/null 2>&1 ||
+	fail "TSA response does not verify"
+step "RFC 3161 timestamp verified against the TSA chain"
+
+# 5. Rekor v1 hashedrekord.
+jq -n --arg s "$sig_b64" --arg k "$(base64 -w0 leaf.pem)" --arg h "$digest_hex" \
+	'{apiVersion:"0.0.1",kind:"hashedrekord",spec:{signature:{content:$s,publicKey:{content:$k}},data:{hash:{algorithm:"sha256",value:$h}}}}' >v1req.json
+curl -fsS -m 20 -H 'Content-Type: application/json' --data @v1req.json "$GITSIGN_REKOR_URL/api/v1/log/entries" >v1resp.json ||
+	fail "Rekor v1 upload failed: $(cat v1resp.json 2>/dev/null)"
+v1_log_id=$(jq -r 'to_entries[0].value.logID' v1resp.json)
+v1_index=$(jq -r 'to_entries[0].value.logIndex' v1resp.json)
+step "Rekor v1 entry $v1_index, logID $v1_log_id"
+
+# 6. Rekor v2 hashedrekord v0.0.2.
+jq -n --arg d "$(hex2b64 "$digest_hex")" --arg s "$sig_b64" --arg c "$leaf_der_b64" \
+	'{hashedRekordRequestV002:{digest:$d,signature:{content:$s,verifier:{x509Certificate:{rawBytes:$c},keyDetails:"PKIX_ECDSA_P256_SHA_256"}}}}' >v2req.json
+curl -fsS -m 20 -H 'Content-Type: application/json' --data @v2req.json "$GITSIGN_LOCAL_REKOR_V2_URL/api/v2/log/entries" >v2resp.json ||
+	fail "Rekor v2 upload failed: $(cat v2resp.json 2>/dev/null)"
+v2_key_id=$(jq -r .logId.keyId v2resp.json)
+step "Rekor v2 entry $(jq -r .logIndex v2resp.json), logId.keyId $v2_key_id ($(b642hex "$v2_key_id"))"
+
+# 7. The trusted root knows every log that answered.
+ct_args=()
+for id in $sct_ids; do ct_args+=(-ct-log-id "$id"); done
+"$BIN/trustroot" check -root "$GITSIGN_TRUSTED_ROOT" -rekor-log-id "$v1_log_id" -rekor-log-id "$v2_key_id" "${ct_args[@]}" >check.txt ||
+	{ cat check.txt; fail "trusted root does not match the servers"; }
+grep '^ok' check.txt
+step "trusted_root.json matches the CT log, Rekor v1 and Rekor v2 log IDs"
+
+# 8. Bundles, verified by sigstore-go against the trusted root.
+tsr_b64=$(base64 -w0 resp.tsr)
+digest_b64=$(hex2b64 "$digest_hex")
+hashes=$(jq -r 'to_entries[0].value.verification.inclusionProof.hashes[]' v1resp.json | while read -r h; do hex2b64 "$h"; echo; done | jq -R . | jq -s .)
+jq --arg keyid "$(hex2b64 "$v1_log_id")" --arg root "$(hex2b64 "$(jq -r 'to_entries[0].value.verification.inclusionProof.rootHash' v1resp.json)")" \
+	--argjson hashes "$hashes" '
+	to_entries[0].value as $e | {
+		logIndex: ($e.logIndex|tostring), logId: {keyId: $keyid},
+		kindVersion: {kind: "hashedrekord", version: "0.0.1"},
+		integratedTime: ($e.integratedTime|tostring),
+		inclusionPromise: {signedEntryTimestamp: $e.verification.signedEntryTimestamp},
+		inclusionProof: {logIndex: ($e.verification.inclusionProof.logIndex|tostring), rootHash: $root,
+			treeSize: ($e.verification.inclusionProof.treeSize|tostring), hashes: $hashes,
+			checkpoint: {envelope: $e.verification.inclusionProof.checkpoint}},
+		canonicalizedBody: $e.body }' v1resp.json >v1tle.json
+for v in v1 v2; do
+	tle=v1tle.json
+	[ "$v" = v2 ] && tle=v2resp.json
+	jq -n --slurpfile tle "$tle" --arg cert "$leaf_der_b64" --arg tsr "$tsr_b64" --arg dig "$digest_b64" --arg sig "$sig_b64" '{
+		mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		verificationMaterial: {certificate: {rawBytes: $cert}, tlogEntries: $tle,
+			timestampVerificationData: {rfc3161Timestamps: [{signedTimestamp: $tsr}]}},
+		messageSignature: {messageDigest: {algorithm: "SHA2_256", digest: $dig}, signature: $sig}}' >"bundle-$v.json"
+	"$BIN/trustroot" verify -root "$GITSIGN_TRUSTED_ROOT" -bundle "bundle-$v.json" -artifact artifact \
+		-identity "$email" -issuer "$GITSIGN_OIDC_ISSUER" >"verify-$v.txt" 2>&1 ||
+		{ cat "verify-$v.txt" >&2; fail "sigstore-go rejected the Rekor $v bundle"; }
+	step "sigstore-go: Rekor $v bundle $(tail -1 "verify-$v.txt")"
+done
+echo "selftest: PASS"
