@@ -60,3 +60,62 @@ func ID(typ string, obj []byte) string {
 	h.Write(obj)
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// Split separates a raw commit or tag object, as git stores it, into the
+// payload that was signed and the armored signature. A commit's signature
+// is its gpgsig (or gpgsig-sha256) header, whose continuation lines lose
+// their leading space; a tag's is the text from the last line that starts
+// "-----BEGIN ". Objects with more than one signature header are refused.
+func Split(typ string, raw []byte) (payload, sig []byte, err error) {
+	switch typ {
+	case "commit":
+		return splitCommit(raw)
+	case "tag":
+		i := bytes.LastIndex(raw, []byte("\n-----BEGIN "))
+		if i < 0 {
+			return nil, nil, errors.New("tag is not signed")
+		}
+		return raw[:i+1], raw[i+1:], nil
+	}
+	return nil, nil, fmt.Errorf("cannot split a %s object", typ)
+}
+
+func splitCommit(raw []byte) ([]byte, []byte, error) {
+	end := bytes.Index(raw, []byte("\n\n"))
+	if end < 0 {
+		end = len(raw)
+	}
+	var payload, sig []byte
+	found := 0
+	inSig := false
+	for off := 0; off < end+1 && off < len(raw); {
+		nl := bytes.IndexByte(raw[off:], '\n')
+		line := raw[off:]
+		if nl >= 0 {
+			line = raw[off : off+nl+1]
+		}
+		off += len(line)
+		switch {
+		case inSig && bytes.HasPrefix(line, []byte(" ")):
+			sig = append(sig, line[1:]...)
+			continue
+		case bytes.HasPrefix(line, []byte("gpgsig ")) || bytes.HasPrefix(line, []byte("gpgsig-sha256 ")):
+			found++
+			inSig = true
+			sig = append(sig, line[bytes.IndexByte(line, ' ')+1:]...)
+			continue
+		}
+		inSig = false
+		payload = append(payload, line...)
+	}
+	if found == 0 {
+		return nil, nil, errors.New("commit is not signed")
+	}
+	if found > 1 {
+		return nil, nil, errors.New("commit has more than one signature header")
+	}
+	if end < len(raw) {
+		payload = append(payload, raw[end+1:]...)
+	}
+	return payload, sig, nil
+}
