@@ -1,0 +1,169 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type tokens struct {
+	env, file, expired string
+}
+
+func mintTokens(t *testing.T) tokens {
+	s := newSigner(t)
+	future := time.Now().Add(time.Hour).Unix()
+	return tokens{
+		env:     s.sign(t, map[string]any{"iss": "https://env.example", "sub": "env-sub", "exp": future}),
+		file:    s.sign(t, map[string]any{"iss": "https://file.example", "sub": "file-sub", "email": "ci@example.com", "exp": future}),
+		expired: s.sign(t, map[string]any{"iss": "https://env.example", "sub": "env-sub", "exp": time.Now().Add(-time.Minute).Unix()}),
+	}
+}
+
+func writeToken(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "oidc-token")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEnvProvider(t *testing.T) {
+	tk := mintTokens(t)
+	tok, err := Get(context.Background(), Options{Provider: "envvar", LookupEnv: env(map[string]string{EnvIDToken: " " + tk.env + "\n"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Raw != tk.env || tok.Source != "envvar" || tok.Subject != "env-sub" || tok.Issuer != "https://env.example" {
+		t.Errorf("got %+v", *tok)
+	}
+
+	for name, m := range map[string]map[string]string{"unset": {}, "blank": {EnvIDToken: "  \n"}} {
+		_, err := Get(context.Background(), Options{Provider: "envvar", LookupEnv: env(m)})
+		if !errors.Is(err, ErrNoToken) || !strings.Contains(err.Error(), EnvIDToken) {
+			t.Errorf("%s: err = %v, want ErrNoToken naming %s", name, err, EnvIDToken)
+		}
+	}
+
+	_, err = Get(context.Background(), Options{Provider: "envvar", LookupEnv: env(map[string]string{EnvIDToken: tk.expired})})
+	var ee *ExpiredError
+	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "SIGSTORE_ID_TOKEN") || strings.Contains(err.Error(), tk.expired) {
+		t.Errorf("expired: err = %v", err)
+	}
+}
+
+func TestFileProvider(t *testing.T) {
+	tk := mintTokens(t)
+	p := writeToken(t, tk.file+"\n")
+	tok, err := Get(context.Background(), Options{Provider: "filesystem", TokenFile: p, LookupEnv: env(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Raw != tk.file || tok.Source != "filesystem" || tok.Subject != "ci@example.com" || tok.Email != "ci@example.com" {
+		t.Errorf("got %+v", *tok)
+	}
+
+	_, err = Get(context.Background(), Options{Provider: "filesystem", TokenFile: writeToken(t, "\n\n"), LookupEnv: env(nil)})
+	if !errors.Is(err, ErrNoToken) {
+		t.Errorf("empty file: %v", err)
+	}
+	_, err = Get(context.Background(), Options{Provider: "filesystem", TokenFile: writeToken(t, "not a token"), LookupEnv: env(nil)})
+	if !errors.Is(err, ErrNotJWT) || strings.Contains(err.Error(), "not a token") {
+		t.Errorf("garbage file: %v", err)
+	}
+	_, err = Get(context.Background(), Options{Provider: "filesystem", TokenFile: writeToken(t, strings.Repeat("a", maxTokenLen+1)), LookupEnv: env(nil)})
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("huge file: %v", err)
+	}
+	if _, err := os.Stat(DefaultTokenFile); err == nil {
+		t.Skip("a real token file exists on this machine")
+	}
+	_, err = Get(context.Background(), Options{Provider: "filesystem", LookupEnv: env(nil)})
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), DefaultTokenFile) {
+		t.Errorf("default path: err = %v, want not-exist naming %s", err, DefaultTokenFile)
+	}
+}
+
+func TestAutoOrder(t *testing.T) {
+	tk := mintTokens(t)
+	file := writeToken(t, tk.file)
+	missing := filepath.Join(t.TempDir(), "absent")
+	for _, tc := range []struct {
+		name       string
+		env        map[string]string
+		tokenFile  string
+		wantSource string
+		wantRaw    string
+		wantErr    string
+	}{
+		{"env beats file", map[string]string{EnvIDToken: tk.env}, file, "envvar", tk.env, ""},
+		{"file when env unset", nil, file, "filesystem", tk.file, ""},
+		{"file when env blank", map[string]string{EnvIDToken: " "}, file, "filesystem", tk.file, ""},
+		// Interactive is chosen; with no issuer it fails at once.
+		{"interactive when file missing", nil, missing, "", "", "oauth: interactive: no OIDC issuer configured"},
+		{"interactive when nothing set", nil, "", "", "", "oauth: interactive: no OIDC issuer configured"},
+		// A chosen source that fails is not skipped for the next one.
+		{"expired env does not fall back", map[string]string{EnvIDToken: tk.expired}, file, "", "", "oauth: envvar: reading SIGSTORE_ID_TOKEN: identity token from https://env.example expired"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok, err := Get(context.Background(), Options{TokenFile: tc.tokenFile, LookupEnv: env(tc.env)})
+			if tc.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want prefix %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.Source != tc.wantSource || tok.Raw != tc.wantRaw {
+				t.Errorf("source %q, want %q (raw match %v)", tok.Source, tc.wantSource, tok.Raw == tc.wantRaw)
+			}
+		})
+	}
+}
+
+func TestUnsupportedAndUnknownProviders(t *testing.T) {
+	for _, name := range []string{"device", "github-actions"} {
+		_, err := Get(context.Background(), Options{Provider: name})
+		if !errors.Is(err, ErrUnsupportedProvider) || !strings.Contains(err.Error(), "token provider "+name+" is not supported yet") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	_, err := Get(context.Background(), Options{Provider: "google-impersonation"})
+	if err == nil || !strings.Contains(err.Error(), `unknown token provider "google-impersonation"`) {
+		t.Errorf("unknown: %v", err)
+	}
+}
+
+func TestGetHonoursCancelledContext(t *testing.T) {
+	tk := mintTokens(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Get(ctx, Options{Provider: "envvar", LookupEnv: env(map[string]string{EnvIDToken: tk.env})})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestIDTokenFormattingHidesRaw(t *testing.T) {
+	tk := mintTokens(t)
+	tok, err := ParseUnverified(tk.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{fmt.Sprint(tok), fmt.Sprintf("%v %+v %#v %s", tok, tok, tok, tok), fmt.Sprintf("%v %+v %#v", *tok, *tok, *tok)} {
+		if strings.Contains(out, tk.file) || strings.Contains(out, strings.Split(tk.file, ".")[2]) {
+			t.Errorf("formatting leaks the token: %s", out)
+		}
+		if !strings.Contains(out, "ci@example.com") {
+			t.Errorf("formatting lost the subject: %s", out)
+		}
+	}
+}
