@@ -1,7 +1,7 @@
 // Package tty carries gitsign's messages to the person: progress and
 // results go to the terminal (/dev/tty) when there is one, since standard
-// output belongs to git; errors go to standard error, which git shows when
-// signing fails. Everything is also appended to the log file named by
+// output belongs to git; errors go to standard error, and also to the
+// terminal when standard error is not one (git captures it). Everything is also appended to the log file named by
 // GITSIGN_LOG (gitsign.logPath), when set.
 package tty
 
@@ -29,6 +29,11 @@ func Open(logPath string) *Messages {
 	if f, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
 		m.term = f
 		m.close = append(m.close, f)
+		if !isTerminal(os.Stderr) {
+			// git captures our stderr while signing and older versions
+			// never show it, so the person sees errors on the terminal.
+			m.errs = io.MultiWriter(os.Stderr, f)
+		}
 	}
 	if logPath != "" {
 		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
@@ -84,6 +89,11 @@ func (m *Messages) Close() {
 	for _, c := range m.close {
 		c.Close()
 	}
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 type writerFunc func([]byte) (int, error)
