@@ -60,19 +60,8 @@ type Signer struct {
 // it) with id, and records the signature in the transparency log.
 func (s *Signer) Sign(ctx context.Context, id *Identity, payload []byte, detached bool) (*Signature, error) {
 	cfg := s.Config
-	if cfg.RekorVersion == 2 && cfg.TimestampURL == "" {
-		return nil, errors.New("rekor v2 gives no signed time: set GITSIGN_TIMESTAMP_SERVER_URL (gitsign.timestampServerURL) to a timestamp authority")
-	}
-	if cfg.RekorVersion == 2 && cfg.RekorMode == config.ModeOnline {
-		return nil, errors.New("online mode needs a Rekor v1 log (Rekor v2 cannot be searched): use GITSIGN_REKOR_MODE=offline with Rekor v2")
-	}
-	if cfg.RekorMode == config.ModeOnline && !detached {
-		return nil, errors.New("online mode signs git objects only, as detached signatures")
-	}
-	if cfg.RekorMode == config.ModeOnline {
-		if _, err := gitobj.Type(payload); err != nil {
-			return nil, fmt.Errorf("online mode: %w", err)
-		}
+	if err := CheckRequest(cfg, payload, detached); err != nil {
+		return nil, err
 	}
 	now := time.Now
 	if s.Now != nil {
@@ -149,4 +138,24 @@ func (s *Signer) logObjectID(ctx context.Context, log *rekor.Client, id *Identit
 		return nil, err
 	}
 	return log.Upload(ctx, digest[:], sig, id.Leaf())
+}
+
+// CheckRequest reports a configuration or payload that cannot be signed, so
+// that it fails before anyone is asked to log in.
+func CheckRequest(cfg *config.Config, payload []byte, detached bool) error {
+	if cfg.RekorVersion == 2 && cfg.TimestampURL == "" {
+		return errors.New("rekor v2 gives no signed time: set GITSIGN_TIMESTAMP_SERVER_URL (gitsign.timestampServerURL) to a timestamp authority")
+	}
+	if cfg.RekorVersion == 2 && cfg.RekorMode == config.ModeOnline {
+		return errors.New("online mode needs a Rekor v1 log (Rekor v2 cannot be searched): use GITSIGN_REKOR_MODE=offline with Rekor v2")
+	}
+	if cfg.RekorMode == config.ModeOnline {
+		if !detached {
+			return errors.New("online mode signs git objects only, as detached signatures")
+		}
+		if _, err := gitobj.Type(payload); err != nil {
+			return fmt.Errorf("online mode: %w", err)
+		}
+	}
+	return nil
 }

@@ -32,6 +32,9 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	if err != nil {
 		return fail(err)
 	}
+	if err := gitsign.CheckRequest(cfg, payload, o.detach); err != nil {
+		return fail(err)
+	}
 	hc := httpx.New(cfg.Timeout)
 	id, _, err := gitsign.Login(ctx, cfg, hc, msgs.Terminal())
 	if err != nil {
