@@ -63,6 +63,11 @@ func (s *Signer) Sign(ctx context.Context, id *Identity, payload []byte, detache
 	if err := CheckRequest(cfg, payload, detached); err != nil {
 		return nil, err
 	}
+	if cfg.MatchCommitter {
+		if err := matchCommitter(cfg, id.Leaf()); err != nil {
+			return nil, err
+		}
+	}
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
@@ -158,4 +163,21 @@ func CheckRequest(cfg *config.Config, payload []byte, detached bool) error {
 		}
 	}
 	return nil
+}
+
+// matchCommitter checks that the certificate names the committer
+// configured in git (user.email, or user.name for URI identities).
+func matchCommitter(cfg *config.Config, cert *x509.Certificate) error {
+	for _, e := range cert.EmailAddresses {
+		if cfg.CommitterEmail != "" && e == cfg.CommitterEmail {
+			return nil
+		}
+	}
+	for _, u := range cert.URIs {
+		if cfg.CommitterName != "" && u.String() == cfg.CommitterName {
+			return nil
+		}
+	}
+	return fmt.Errorf("gitsign.matchCommitter: the certificate names %v %v, not the committer %q <%s>",
+		cert.EmailAddresses, cert.URIs, cfg.CommitterName, cfg.CommitterEmail)
 }
