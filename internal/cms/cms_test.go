@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/pem"
 	"flag"
 	"math/big"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/github/smimesign/ietf-cms/oid"
-	"github.com/github/smimesign/ietf-cms/protocol"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -28,9 +26,10 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // self-signed certificate for it, so signatures are reproducible.
 func fixedIdentity(t *testing.T) (*ecdsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
-	d := new(big.Int).SetBytes(bytes.Repeat([]byte{0x42}, 32))
-	key := &ecdsa.PrivateKey{D: d, PublicKey: ecdsa.PublicKey{Curve: elliptic.P256()}}
-	key.PublicKey.X, key.PublicKey.Y = elliptic.P256().ScalarBaseMult(d.Bytes())
+	key, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), bytes.Repeat([]byte{0x42}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(7),
 		Subject:      pkix.Name{CommonName: "golden"},
@@ -90,14 +89,11 @@ func TestLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	der, _ := s.DER()
-	ci, err := protocol.ParseContentInfo(der)
+	p, err := Parse(der)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sd, err := ci.SignedDataContent()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sd := p.SignedData
 	if sd.Version != 1 || len(sd.DigestAlgorithms) != 1 || !sd.DigestAlgorithms[0].Algorithm.Equal(oid.DigestAlgorithmSHA256) {
 		t.Errorf("SignedData version %d digests %v", sd.Version, sd.DigestAlgorithms)
 	}
@@ -152,16 +148,11 @@ func TestMatchesReferenceAttributes(t *testing.T) {
 		if m == nil {
 			t.Fatalf("%s: no signature", f)
 		}
-		block, _ := pem.Decode(bytes.ReplaceAll(m[1], []byte("\n "), []byte("\n")))
-		ci, err := protocol.ParseContentInfo(block.Bytes)
+		p, err := Parse(bytes.ReplaceAll(m[1], []byte("\n "), []byte("\n")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		sd, err := ci.SignedDataContent()
-		if err != nil {
-			t.Fatal(err)
-		}
-		si := sd.SignerInfos[0]
+		si := p.Signer
 		st, err := si.GetSigningTimeAttribute()
 		if err != nil {
 			t.Fatal(err)
@@ -199,9 +190,11 @@ func TestAttachedCarriesPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	der, _ := s.DER()
-	ci, _ := protocol.ParseContentInfo(der)
-	sd, _ := ci.SignedDataContent()
-	got, err := sd.EncapContentInfo.DataEContent()
+	p, err := Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.SignedData.EncapContentInfo.DataEContent()
 	if err != nil || !bytes.Equal(got, payload) {
 		t.Errorf("attached content %q (%v)", got, err)
 	}

@@ -62,7 +62,7 @@ func TestDefault(t *testing.T) {
 	if got := mustParse(t, nil, nil); !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(nil, nil) = %+v; want %+v", got, want)
 	}
-	if Default() == Default() {
+	if a, b := Default(), Default(); a == b {
 		t.Error("Default() returned the same pointer twice")
 	}
 }

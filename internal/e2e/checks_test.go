@@ -51,23 +51,14 @@ func readSigned(t *testing.T, r *repo, typ, rev string) *signed {
 	if err != nil {
 		t.Fatalf("%s %s: %v", typ, id, err)
 	}
-	der, err := cms.Dearmor(sigPEM)
+	p, err := cms.Parse(sigPEM)
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", typ, id, err, sigPEM)
 	}
-	ci, err := protocol.ParseContentInfo(der)
-	if err != nil {
-		t.Fatal(err)
+	if n := len(p.SignedData.Certificates); n != 1 {
+		t.Errorf("signature carries %d certificates, want only the leaf", n)
 	}
-	sd, err := ci.SignedDataContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	certs, err := sd.X509Certificates()
-	if err != nil || len(sd.SignerInfos) != 1 || len(certs) != 1 {
-		t.Fatalf("want one signer and one certificate, got %d and %d (%v)", len(sd.SignerInfos), len(certs), err)
-	}
-	s := &signed{id: id, typ: typ, payload: payload, pem: sigPEM, si: sd.SignerInfos[0], cert: certs[0]}
+	s := &signed{id: id, typ: typ, payload: payload, pem: sigPEM, si: p.Signer, cert: p.Cert}
 	if s.attrs, err = s.si.SignedAttrs.MarshaledForVerification(); err != nil {
 		t.Fatal(err)
 	}
@@ -394,21 +385,9 @@ func jsonEqual(a, b []byte) bool {
 // certFromPEM returns the signing certificate of an armored signature.
 func certFromPEM(t *testing.T, sigPEM []byte) *x509.Certificate {
 	t.Helper()
-	der, err := cms.Dearmor(sigPEM)
+	p, err := cms.Parse(sigPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ci, err := protocol.ParseContentInfo(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd, err := ci.SignedDataContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	certs, err := sd.X509Certificates()
-	if err != nil || len(certs) != 1 {
-		t.Fatalf("want one certificate: %v", err)
-	}
-	return certs[0]
+	return p.Cert
 }
