@@ -52,7 +52,9 @@ func fakeFulcio(t *testing.T, subject string) *httptest.Server {
 		}
 		leafDER, _ := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2),
 			NotBefore: time.Now(), NotAfter: time.Now().Add(10 * time.Minute)}, ca, pub, caKey)
-		p := func(der []byte) string { return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) }
+		p := func(der []byte) string {
+			return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+		}
 		json.NewEncoder(w).Encode(map[string]any{"signedCertificateEmbeddedSct": map[string]any{
 			"chain": map[string]any{"certificates": []string{p(leafDER), p(caDER)}}}})
 	}))
