@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gitsign-dev/gitsign/internal/config"
@@ -48,6 +49,9 @@ func Login(ctx context.Context, cfg *config.Config, hc *httpx.Client, term io.Wr
 	chain, err := fc.SigningCert(ctx, tok.Raw, tok.Subject, key)
 	if err != nil {
 		return nil, nil, err
+	}
+	if tok.Email != "" && !slices.Contains(chain[0].EmailAddresses, tok.Email) {
+		return nil, nil, fmt.Errorf("fulcio issued a certificate for %v, not for the token's %s", chain[0].EmailAddresses, tok.Email)
 	}
 	return &Identity{Key: key, Chain: chain}, tok, nil
 }
