@@ -117,8 +117,9 @@ func (s *signed) embeddedEntry(t *testing.T) *protorekor.TransparencyLogEntry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tle.CanonicalizedBody) != 0 {
-		t.Error("embedded entry carries its body; the reference's layout clears it")
+	if v1 := tle.KindVersion.GetVersion() == "0.0.1"; v1 != (len(tle.CanonicalizedBody) == 0) {
+		t.Errorf("embedded %s entry has a %d-byte body: v0.0.1 bodies are cleared (the reference's layout), v0.0.2 kept",
+			tle.KindVersion.GetVersion(), len(tle.CanonicalizedBody))
 	}
 	return tle
 }
@@ -304,6 +305,9 @@ func (s *signed) checkOfflineV2(t *testing.T) {
 		t.Errorf("kind %s/%s, want hashedrekord/0.0.2", k.Kind, k.Version)
 	}
 	body := rekorV2Entry(t, tle.LogIndex)
+	if !bytes.Equal(body, tle.CanonicalizedBody) {
+		t.Errorf("embedded body differs from the log's entry %d", tle.LogIndex)
+	}
 	var e struct {
 		Spec struct {
 			HashedRekordV002 struct {

@@ -3,9 +3,12 @@
 // the TransparencyLogEntry gitsign embeds in a signature.
 //
 // The embedded form is the reference implementation's: a serialized
-// dev.sigstore.rekor.v1.TransparencyLogEntry protobuf, with its canonicalized
-// body cleared (a verifier rebuilds it from the signature), in the CMS
-// unsigned attribute 1.3.6.1.4.1.57264.3.1 as an OCTET STRING.
+// dev.sigstore.rekor.v1.TransparencyLogEntry protobuf in the CMS unsigned
+// attribute 1.3.6.1.4.1.57264.3.1 as an OCTET STRING. For hashedrekord
+// v0.0.1 (Rekor v1) the canonicalized body is cleared, as the reference
+// does: a verifier rebuilds it from the signature. A Rekor v2 entry
+// (hashedrekord v0.0.2) keeps its body, whose canonical form is the log's
+// own encoding; verifiers check the entry against the signature anyway.
 package rekor
 
 import (
@@ -23,13 +26,15 @@ var OIDTransparencyLogEntry = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 3, 
 // maxEntrySize bounds an embedded entry; real ones are a few KiB.
 const maxEntrySize = 1 << 20
 
-// EncodeEntry serializes tle for embedding, without its canonicalized body.
+// EncodeEntry serializes tle for embedding.
 func EncodeEntry(tle *protorekor.TransparencyLogEntry) ([]byte, error) {
 	if tle == nil {
 		return nil, errors.New("rekor: no entry to embed")
 	}
 	c := proto.Clone(tle).(*protorekor.TransparencyLogEntry)
-	c.CanonicalizedBody = nil
+	if c.KindVersion.GetVersion() == "0.0.1" {
+		c.CanonicalizedBody = nil
+	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("rekor: encoding entry: %w", err)

@@ -163,3 +163,53 @@ func (e logEntryV1) toProto() (*protorekor.TransparencyLogEntry, error) {
 		},
 	}, nil
 }
+
+// maxSearchResults bounds how many entries a search may make us fetch.
+const maxSearchResults = 16
+
+// SearchV1 returns the UUIDs of the Rekor v1 entries whose artifact has
+// SHA-256 digest (at most maxSearchResults of them).
+func (c *Client) SearchV1(ctx context.Context, digest []byte) ([]string, error) {
+	body, _ := json.Marshal(map[string]string{"hash": "sha256:" + hex.EncodeToString(digest)})
+	hdr := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
+	resp, err := c.HTTP.Do(ctx, http.MethodPost, c.base()+"/api/v1/index/retrieve", body, hdr)
+	if err != nil {
+		return nil, fmt.Errorf("rekor: %w", err)
+	}
+	var uuids []string
+	if err := json.Unmarshal(resp.Body, &uuids); err != nil {
+		return nil, fmt.Errorf("rekor: malformed search answer: %w", err)
+	}
+	if len(uuids) > maxSearchResults {
+		uuids = uuids[:maxSearchResults]
+	}
+	return uuids, nil
+}
+
+// HashedRekordV001Parts reads a hashedrekord v0.0.1 body: the artifact
+// digest, the signature and the certificate (or key) PEM.
+func HashedRekordV001Parts(body []byte) (digest, sig, pubPEM []byte, err error) {
+	var e struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Spec       struct {
+			Data struct {
+				Hash struct{ Algorithm, Value string }
+			}
+			Signature struct {
+				Content   []byte
+				PublicKey struct{ Content []byte }
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		return nil, nil, nil, fmt.Errorf("rekor: malformed entry body: %w", err)
+	}
+	if e.Kind != "hashedrekord" || e.APIVersion != "0.0.1" || e.Spec.Data.Hash.Algorithm != "sha256" {
+		return nil, nil, nil, fmt.Errorf("rekor: entry is %s/%s over %s, want hashedrekord/0.0.1 over sha256", e.Kind, e.APIVersion, e.Spec.Data.Hash.Algorithm)
+	}
+	if digest, err = hex.DecodeString(e.Spec.Data.Hash.Value); err != nil {
+		return nil, nil, nil, fmt.Errorf("rekor: bad digest in entry: %w", err)
+	}
+	return digest, e.Spec.Signature.Content, e.Spec.Signature.PublicKey.Content, nil
+}

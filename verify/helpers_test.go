@@ -1,0 +1,62 @@
+package verify
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+
+	"github.com/gitsign-dev/gitsign/internal/cms"
+	"github.com/gitsign-dev/gitsign/internal/rekor"
+)
+
+// graftEntry returns sig with its embedded log entry replaced by donor's.
+func graftEntry(t *testing.T, sig, donor []byte) []byte {
+	t.Helper()
+	p, err := cms.Parse(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := cms.Parse(donor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si := &p.SignedData.SignerInfos[0]
+	for i, a := range si.UnsignedAttrs {
+		if a.Type.Equal(rekor.OIDTransparencyLogEntry) {
+			for _, b := range d.Signer.UnsignedAttrs {
+				if b.Type.Equal(rekor.OIDTransparencyLogEntry) {
+					si.UnsignedAttrs[i] = b
+				}
+			}
+		}
+	}
+	der, err := p.SignedData.ContentInfoDER()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cms.Armor(der)
+}
+
+func dropIntermediates(m map[string]any) {
+	for _, ca := range m["certificateAuthorities"].([]any) {
+		chain := ca.(map[string]any)["certChain"].(map[string]any)
+		certs := chain["certificates"].([]any)
+		chain["certificates"] = certs[len(certs)-1:] // keep only the root
+	}
+}
+
+func verifierWithEditedRoot(t *testing.T, edit func(map[string]any)) *Verifier {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(publicGoodRoot, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	b, _ := json.Marshal(m)
+	tr, err := root.NewTrustedRootFromJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Verifier{Trust: tr, Policy: billy}
+}

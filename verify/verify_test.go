@@ -1,0 +1,164 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitsign-dev/gitsign/internal/gitobj"
+)
+
+const realworld = "../../shared/testdata/realworld"
+
+var billy = Policy{Identities: []string{"billy@chainguard.dev"}, Issuers: []string{"https://accounts.google.com"}}
+
+type vector struct {
+	name, typ, id string
+	payload, sig  []byte
+}
+
+func vectors(t testing.TB, dir string) []vector {
+	t.Helper()
+	var out []vector
+	files, _ := filepath.Glob(filepath.Join(realworld, dir, "*.commit"))
+	for _, f := range files {
+		out = append(out, load(t, f, "commit", strings.TrimSuffix(filepath.Base(f), ".commit")))
+	}
+	if dir == "commits" {
+		oid, err := os.ReadFile(filepath.Join(realworld, "tags", "v0.17.0.oid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, load(t, filepath.Join(realworld, "tags", "v0.17.0.tag"), "tag", strings.TrimSpace(string(oid))))
+	}
+	if len(out) == 0 {
+		t.Fatalf("no vectors in %s/%s", realworld, dir)
+	}
+	return out
+}
+
+func load(t testing.TB, path, typ, id string) vector {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, sig, err := gitobj.Split(typ, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vector{name: filepath.Base(path), typ: typ, id: id, payload: payload, sig: sig}
+}
+
+func builtinVerifier(t testing.TB, p Policy) *Verifier {
+	t.Helper()
+	tm, src, err := LoadTrust(TrustOptions{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil || !strings.Contains(src, "built into gitsign") {
+		t.Fatalf("trust: %v (%s)", err, src)
+	}
+	return &Verifier{Trust: tm, Policy: p}
+}
+
+func noID() (string, error) { return "", errors.New("object id not needed") }
+
+func TestRealWorldOffline(t *testing.T) {
+	v := builtinVerifier(t, billy)
+	for _, vec := range vectors(t, "commits") {
+		res, err := v.Verify(context.Background(), vec.payload, vec.sig, noID)
+		if err != nil {
+			t.Errorf("%s: %v", vec.name, err)
+			continue
+		}
+		if res.Identity != "billy@chainguard.dev" || res.Issuer != "https://accounts.google.com" || !res.PolicyChecked || res.Online || res.LogIndex <= 0 {
+			t.Errorf("%s: %+v", vec.name, res)
+		}
+	}
+}
+
+func TestRealWorldOnlineNeedsRekor(t *testing.T) {
+	v := builtinVerifier(t, billy)
+	for _, vec := range vectors(t, "online") {
+		_, err := v.Verify(context.Background(), vec.payload, vec.sig, func() (string, error) { return vec.id, nil })
+		var ve *Error
+		if !errors.As(err, &ve) || ve.Kind != Unverifiable || !strings.Contains(err.Error(), "online mode") || !strings.Contains(err.Error(), "Rekor") {
+			t.Errorf("%s: %v", vec.name, err)
+		}
+	}
+}
+
+func expectFail(t *testing.T, v *Verifier, name string, payload, sig []byte, kind Kind, want string) {
+	t.Helper()
+	_, err := v.Verify(context.Background(), payload, sig, noID)
+	var ve *Error
+	if !errors.As(err, &ve) {
+		t.Errorf("%s: verified (err %v)", name, err)
+		return
+	}
+	t.Logf("%s: %v", name, err)
+	if ve.Kind != kind || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: kind %d error %q, want kind %d containing %q", name, ve.Kind, err, kind, want)
+	}
+}
+
+// TestRealWorldNegatives derives the negative variants the vectors' README
+// lists; each must fail with its own error.
+func TestRealWorldNegatives(t *testing.T) {
+	vecs := vectors(t, "commits")
+	a, b := vecs[0], vecs[1]
+	v := builtinVerifier(t, billy)
+
+	flipped := bytes.Clone(a.payload)
+	flipped[len(flipped)-2] ^= 1
+	expectFail(t, v, "one byte of the body changed", flipped, a.sig, Bad, "not over this object")
+	expectFail(t, v, "signature moved to another commit", b.payload, a.sig, Bad, "not over this object")
+
+	for name, p := range map[string]Policy{
+		"wrong identity": {Identities: []string{"mallory@example.com"}, Issuers: billy.Issuers},
+		"wrong issuer":   {Identities: billy.Identities, Issuers: []string{"https://github.com/login/oauth"}},
+		"unanchored regexp does not match a longer identity": {IdentityRegexps: []string{"billy@chainguard"}, Issuers: billy.Issuers},
+	} {
+		expectFail(t, builtinVerifier(t, p), name, a.payload, a.sig, Mismatch, "identity policy does not accept")
+	}
+	if _, err := builtinVerifier(t, Policy{IdentityRegexps: []string{`.*@chainguard\.dev`}, IssuerRegexps: []string{`https://accounts\.google\.com`}}).
+		Verify(context.Background(), a.payload, a.sig, noID); err != nil {
+		t.Errorf("anchored regexps that match: %v", err)
+	}
+
+	// The embedded entry of another commit grafted onto this signature.
+	grafted := graftEntry(t, a.sig, b.sig)
+	expectFail(t, v, "log entry from a different commit", a.payload, grafted, Bad, "no valid transparency log entry")
+
+	// Trust material without the Rekor key or the Fulcio intermediate.
+	expectFail(t, verifierWithEditedRoot(t, func(m map[string]any) { m["tlogs"] = []any{} }),
+		"no rekor key", a.payload, a.sig, Bad, "no valid transparency log entry")
+	expectFail(t, verifierWithEditedRoot(t, dropIntermediates),
+		"no fulcio intermediate", a.payload, a.sig, Bad, "leaf certificate verification failed")
+
+	pemText := string(a.sig)
+	expectFail(t, v, "truncated PEM", a.payload, []byte(pemText[:len(pemText)/2]), Unverifiable, "malformed PEM")
+	garbled := strings.Replace(pemText, "M", "%", 3)
+	expectFail(t, v, "garbled PEM", a.payload, []byte(garbled), Unverifiable, "malformed PEM")
+}
+
+func TestNoPolicyStillChecksSignature(t *testing.T) {
+	vec := vectors(t, "commits")[0]
+	v := builtinVerifier(t, Policy{})
+	res, err := v.Verify(context.Background(), vec.payload, vec.sig, noID)
+	if err != nil || res.PolicyChecked || res.Identity != "billy@chainguard.dev" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	expectFail(t, v, "changed body without policy", append(bytes.Clone(vec.payload), 'x'), vec.sig, Bad, "not over this object")
+}
+
+func TestPolicyComplete(t *testing.T) {
+	if (Policy{Identities: []string{"a"}}).Complete() == nil || (Policy{Issuers: []string{"a"}}).Complete() == nil {
+		t.Error("half a policy accepted")
+	}
+	if _, err := (Policy{IdentityRegexps: []string{"("}, Issuers: []string{"x"}}).identities(); err == nil {
+		t.Error("bad regexp accepted")
+	}
+}
+
