@@ -103,7 +103,7 @@ timestamp.`,
 	root.SetErr(s.err)
 	root.SetIn(s.in)
 	o.register(root)
-	root.AddCommand(newVersionCommand(s))
+	root.AddCommand(newVersionCommand(s), newVerifyCommand(s), newVerifyTagCommand(s))
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }

@@ -60,12 +60,6 @@ func (o *gpgOptions) run(cmd *cobra.Command, args []string, s streams) error {
 	return cmd.Help()
 }
 
-// runVerify is git's verification entry point; verification lands with the
-// verify package.
-func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) error {
-	return &exitError{code: 1, err: fmt.Errorf("verification is not available in this build yet")}
-}
-
 // signalContext is cancelled on SIGINT/SIGTERM so a login can be aborted.
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

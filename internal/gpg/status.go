@@ -74,3 +74,37 @@ func Fingerprint(cert *x509.Certificate) string {
 	sum := sha1.Sum(cert.Raw)
 	return hex.EncodeToString(sum[:])
 }
+
+// NewSig starts the report on one signature.
+func (s *Status) NewSig() { s.emit("NEWSIG") }
+
+// GoodSig reports a good signature by the certificate fpr names, whose
+// identity (user id, for git's %GS) is uid.
+func (s *Status) GoodSig(fpr, uid string) { s.emit("GOODSIG %s %s", fpr, uid) }
+
+// ValidSig reports the good signature's details: fingerprint, creation
+// date and time, no expiry, version 0, algorithms, class 00, and the
+// primary key fingerprint (git's %GP), which is the certificate's too.
+func (s *Status) ValidSig(fpr string, t time.Time, pkAlgo, hashAlgo int) {
+	s.emit("VALIDSIG %s %s %d 0 0 0 %d %d 00 %s", fpr, t.UTC().Format("2006-01-02"), t.Unix(), pkAlgo, hashAlgo, fpr)
+}
+
+// BadSig reports a signature that is wrong, or by someone not trusted.
+func (s *Status) BadSig(fpr, uid string) { s.emit("BADSIG %s %s", fpr, uid) }
+
+// ErrSig reports a signature that could not be checked (rc 4: unknown
+// algorithm or malformed; rc 9: missing certificate or trust material).
+func (s *Status) ErrSig(keyID string, t time.Time, rc int) {
+	s.emit("ERRSIG %s %d %d 00 %d %d", keyID, PubKeyECDSA, HashSHA256, t.Unix(), rc)
+}
+
+// Trust levels for Trust.
+const (
+	TrustUndefined = "TRUST_UNDEFINED"
+	TrustNever     = "TRUST_NEVER"
+	TrustFully     = "TRUST_FULLY"
+)
+
+// Trust reports how much the signer is trusted, with the trust model
+// gitsign uses ("0 shell", as gpgsm writes it).
+func (s *Status) Trust(level string) { s.emit("%s 0 shell", level) }

@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/spf13/cobra"
+
+	"github.com/gitsign-dev/gitsign/internal/config"
+	"github.com/gitsign-dev/gitsign/internal/gitobj"
+	"github.com/gitsign-dev/gitsign/internal/gpg"
+	"github.com/gitsign-dev/gitsign/internal/httpx"
+	"github.com/gitsign-dev/gitsign/internal/rekor"
+	"github.com/gitsign-dev/gitsign/verify"
+)
+
+// maxSignatureFile bounds the signature file git hands us.
+const maxSignatureFile = 1 << 20
+
+// runVerify is git's verification entry point:
+// gitsign --status-fd=1 --verify SIGFILE - (payload on stdin). It writes
+// NEWSIG, then GOODSIG+VALIDSIG+TRUST_* or BADSIG or ERRSIG, and exits 0
+// only for a good signature that no configured policy rejects.
+func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) error {
+	status := statusFor(o.statusFD, s)
+	status.NewSig()
+	errsig := func(code int, err error) error {
+		status.ErrSig("0000000000000000", time.Now(), 9)
+		fmt.Fprintf(s.err, "gitsign: cannot check the signature: %v\n", err)
+		return &exitError{code: code, err: errReported}
+	}
+	if len(args) != 2 {
+		return errsig(2, errors.New("--verify takes SIGFILE and DATAFILE (or - for standard input): attached signatures are not used by git"))
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		return errsig(2, err)
+	}
+	sig, err := readLimited(args[0], nil, maxSignatureFile)
+	if err != nil {
+		return errsig(1, fmt.Errorf("reading the signature: %w", err))
+	}
+	payload, err := readLimited(args[1], s.in, maxPayload)
+	if err != nil {
+		return errsig(1, fmt.Errorf("reading the signed data: %w", err))
+	}
+	policy := policyFromConfig(cfg)
+	v, err := newVerifier(cfg, "", policy)
+	if err != nil {
+		return errsig(1, err)
+	}
+	objectID := func() (string, error) {
+		obj, typ, err := gitobj.WithSignature(payload, sig)
+		if err != nil {
+			return "", err
+		}
+		return gitobj.ID(typ, obj), nil
+	}
+	res, err := v.Verify(ctx, payload, sig, objectID)
+	if err != nil {
+		var ve *verify.Error
+		if !errors.As(err, &ve) || ve.Kind == verify.Unverifiable {
+			return errsig(1, err)
+		}
+		fpr, uid := "0000000000000000", "(unknown)"
+		if ve.Cert != nil {
+			fpr, uid = gpg.Fingerprint(ve.Cert), identityOf(ve.Cert)
+		}
+		status.BadSig(fpr, uid)
+		fmt.Fprintf(s.err, "gitsign: BAD signature: %v\n", err)
+		return &exitError{code: 1, err: errReported}
+	}
+	status.GoodSig(res.Fingerprint, res.Identity)
+	status.ValidSig(res.Fingerprint, res.Time, gpg.PubKeyECDSA, gpg.HashSHA256)
+	if res.PolicyChecked {
+		status.Trust(gpg.TrustFully)
+	} else {
+		status.Trust(gpg.TrustUndefined)
+	}
+	reportGood(s.err, res)
+	if !res.PolicyChecked {
+		fmt.Fprintf(s.err, "gitsign: hint: no identity policy is set, so this only shows that %s signed; to require it: git config --add gitsign.certificateIdentity %s && git config --add gitsign.certificateOIDCIssuer %s\n",
+			res.Identity, res.Identity, res.Issuer)
+	}
+	return nil
+}
+
+// reportGood tells the person who signed, when and how it was checked.
+func reportGood(w io.Writer, res *verify.Result) {
+	how := fmt.Sprintf("transparency log index %d", res.LogIndex)
+	if res.Online {
+		how += ", looked up in Rekor"
+	}
+	if res.Timestamped {
+		how += ", timestamped"
+	}
+	fmt.Fprintf(w, "gitsign: good signature from %s (issuer %s)\n", res.Identity, res.Issuer)
+	fmt.Fprintf(w, "gitsign: signed %s (%s); certificate %s\n", res.Time.UTC().Format(time.RFC3339), how, res.Fingerprint)
+}
+
+// readLimited reads a file, or in for "-", up to limit bytes.
+func readLimited(name string, in io.Reader, limit int64) ([]byte, error) {
+	var r io.Reader = in
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	} else if in == nil {
+		return nil, errors.New("standard input is not available here")
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
+	}
+	return b, nil
+}
+
+func policyFromConfig(cfg *config.Config) verify.Policy {
+	return verify.Policy{
+		Identities:      cfg.CertificateIdentity,
+		IdentityRegexps: cfg.CertificateIdentityRegexp,
+		Issuers:         cfg.CertificateOIDCIssuer,
+		IssuerRegexps:   cfg.CertificateOIDCIssuerRegexp,
+	}
+}
+
+// newVerifier loads trust material (never from the network) and sets up
+// Rekor for online-mode signatures.
+func newVerifier(cfg *config.Config, trustedRoot string, policy verify.Policy) (*verify.Verifier, error) {
+	if trustedRoot == "" {
+		trustedRoot = cfg.TrustedRoot
+	}
+	tm, _, err := verify.LoadTrust(verify.TrustOptions{
+		TrustedRoot:        trustedRoot,
+		FulcioRoot:         cfg.FulcioRoot,
+		TimestampCertChain: cfg.TimestampCertChain,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &verify.Verifier{
+		Trust:  tm,
+		Rekor:  &rekor.Client{URL: cfg.Rekor, Version: 1, HTTP: httpx.New(cfg.Timeout)},
+		Policy: policy,
+	}, nil
+}
+
+// identityOf names a certificate's identity (its SAN) for status lines.
+func identityOf(cert *x509.Certificate) string {
+	if sum, err := certificate.SummarizeCertificate(cert); err == nil && sum.SubjectAlternativeName != "" {
+		return sum.SubjectAlternativeName
+	}
+	return "(unknown)"
+}
