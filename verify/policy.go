@@ -12,10 +12,10 @@ import (
 // SAN) must match one identity rule AND its OIDC issuer one issuer rule.
 // Regular expressions must match the whole value.
 type Policy struct {
-	Identities       []string
-	IdentityRegexps  []string
-	Issuers          []string
-	IssuerRegexps    []string
+	Identities      []string
+	IdentityRegexps []string
+	Issuers         []string
+	IssuerRegexps   []string
 }
 
 // Configured reports whether the policy has any rule at all.

@@ -161,4 +161,3 @@ func TestPolicyComplete(t *testing.T) {
 		t.Error("bad regexp accepted")
 	}
 }
-
