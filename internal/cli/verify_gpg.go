@@ -29,8 +29,9 @@ const maxSignatureFile = 1 << 20
 func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) error {
 	status := statusFor(o.statusFD, s)
 	status.NewSig()
+	keyID := "0000000000000000"
 	errsig := func(code int, err error) error {
-		status.ErrSig("0000000000000000", time.Now(), 9)
+		status.ErrSig(keyID, time.Now(), 9)
 		fmt.Fprintf(s.err, "gitsign: cannot check the signature: %v\n", err)
 		return &exitError{code: code, err: errReported}
 	}
@@ -66,7 +67,10 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	res, err := v.Verify(ctx, payload, sig, objectID)
 	if err != nil {
 		var ve *verify.Error
-		if !errors.As(err, &ve) || ve.Kind == verify.Unverifiable {
+		if errors.As(err, &ve) && ve.Cert != nil {
+			keyID = gpg.Fingerprint(ve.Cert)
+		}
+		if ve == nil || ve.Kind == verify.Unverifiable {
 			return errsig(1, err)
 		}
 		fpr, uid := "0000000000000000", "(unknown)"

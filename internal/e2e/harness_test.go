@@ -95,6 +95,7 @@ func baseEnv(t *testing.T, home string) []string {
 		"GITSIGN_REKOR_URL="+stackEnv(t, "GITSIGN_REKOR_URL"),
 		"GITSIGN_OIDC_ISSUER="+stackEnv(t, "GITSIGN_OIDC_ISSUER"),
 		"GITSIGN_OIDC_CLIENT_ID="+stackEnv(t, "GITSIGN_OIDC_CLIENT_ID"),
+		"GITSIGN_TRUSTED_ROOT="+stackEnv(t, "GITSIGN_TRUSTED_ROOT"),
 		"GITSIGN_TIMEOUT=5s",
 	)
 }
