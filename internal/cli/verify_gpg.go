@@ -52,6 +52,13 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	if err != nil {
 		return errsig(1, fmt.Errorf("reading the signed data: %w", err))
 	}
+	if typ, err := gitobj.Type(payload); err == nil {
+		if err := gitobj.CheckHeaders(typ, payload); err != nil {
+			status.BadSig(keyID, "(unknown)")
+			fmt.Fprintf(s.err, "gitsign: BAD signature: %v\n", err)
+			return &exitError{code: 1, err: errReported}
+		}
+	}
 	policy := policyFromConfig(cfg)
 	v, err := newVerifier(cfg, "", policy)
 	if err != nil {

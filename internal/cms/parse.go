@@ -43,7 +43,7 @@ func Parse(sig []byte) (*Parsed, error) {
 		}
 		der = block.Bytes
 	}
-	ci, err := protocol.ParseContentInfo(der)
+	ci, err := parseContentInfo(der)
 	if err != nil {
 		return nil, fmt.Errorf("signature: not CMS: %w", err)
 	}
@@ -89,4 +89,15 @@ func (p *Parsed) UnsignedAttribute(typ asn1.ObjectIdentifier) ([]byte, error) {
 		return nil, fmt.Errorf("signature: attribute %s: %w", typ, err)
 	}
 	return rv.FullBytes, nil
+}
+
+// parseContentInfo is ietf-cms's parser, whose BER reader can panic on
+// malformed input; a panic becomes an error, never a crash or a success.
+func parseContentInfo(der []byte) (ci protocol.ContentInfo, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed BER/DER (%v)", r)
+		}
+	}()
+	return protocol.ParseContentInfo(der)
 }

@@ -89,3 +89,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseNamesSignerNotFirstCert puts an unrelated certificate first in
+// the bag: the signer is the certificate the SignerInfo names.
+func TestParseNamesSignerNotFirstCert(t *testing.T) {
+	key, cert := fixedIdentity(t)
+	s, err := Sign(payload, cert, key, time.Now(), true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := otherCert(t)
+	var rv asn1.RawValue
+	if _, err := asn1.Unmarshal(other.Raw, &rv); err != nil {
+		t.Fatal(err)
+	}
+	s.sd.Certificates = append([]asn1.RawValue{rv}, s.sd.Certificates...)
+	der, _ := s.DER()
+	p, err := Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Cert.Equal(cert) {
+		t.Errorf("Parse reported %s, want the signer %s", p.Cert.Subject, cert.Subject)
+	}
+}

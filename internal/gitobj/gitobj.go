@@ -65,8 +65,14 @@ func ID(typ string, obj []byte) string {
 // payload that was signed and the armored signature. A commit's signature
 // is its gpgsig (or gpgsig-sha256) header, whose continuation lines lose
 // their leading space; a tag's is the text from the last line that starts
-// "-----BEGIN ". Objects with more than one signature header are refused.
+// "-----BEGIN ". Objects with more than one signature header, or with a
+// header that git allows once (tree, author, committer; object, type,
+// tag, tagger) given twice, are refused: git and other readers would
+// disagree about what such an object says (GHSA-7rmh-48mx-2vwc).
 func Split(typ string, raw []byte) (payload, sig []byte, err error) {
+	if err := CheckHeaders(typ, raw); err != nil {
+		return nil, nil, err
+	}
 	switch typ {
 	case "commit":
 		return splitCommit(raw)
@@ -118,4 +124,34 @@ func splitCommit(raw []byte) ([]byte, []byte, error) {
 		payload = append(payload, raw[end+1:]...)
 	}
 	return payload, sig, nil
+}
+
+var singletons = map[string][]string{
+	"commit": {"tree", "author", "committer"},
+	"tag":    {"object", "type", "tag", "tagger"},
+}
+
+// CheckHeaders refuses an object whose header block repeats a header git
+// allows only once.
+func CheckHeaders(typ string, raw []byte) error {
+	end := bytes.Index(raw, []byte("\n\n"))
+	if end < 0 {
+		end = len(raw)
+	}
+	seen := map[string]bool{}
+	for _, line := range bytes.Split(raw[:end], []byte("\n")) {
+		name, _, ok := bytes.Cut(line, []byte(" "))
+		if !ok || len(line) == 0 || line[0] == ' ' {
+			continue
+		}
+		for _, s := range singletons[typ] {
+			if string(name) == s {
+				if seen[s] {
+					return fmt.Errorf("%s has more than one %s header", typ, s)
+				}
+				seen[s] = true
+			}
+		}
+	}
+	return nil
 }

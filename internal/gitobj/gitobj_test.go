@@ -72,6 +72,36 @@ func TestSplitRejects(t *testing.T) {
 	}
 }
 
+func TestSplitRejectsDuplicateHeaders(t *testing.T) {
+	for typ, raw := range map[string]string{
+		"commit": "tree a\ntree b\nauthor x\ncommitter y\ngpgsig S\n\nmsg\n",
+		"tag":    "object a\ntype commit\ntag v1\ntag v2\ntagger x\n\nmsg\n-----BEGIN SIGNED MESSAGE-----\n",
+	} {
+		if _, _, err := Split(typ, []byte(raw)); err == nil || !strings.Contains(err.Error(), "more than one") {
+			t.Errorf("%s with a repeated header: %v", typ, err)
+		}
+	}
+	// Repetition in the message is not a header.
+	if _, _, err := Split("commit", []byte("tree a\ngpgsig S\n\ntree b\ntree c\n")); err != nil {
+		t.Errorf("tree lines in the message: %v", err)
+	}
+}
+
+func FuzzSplitTag(f *testing.F) {
+	f.Add([]byte("object a\ntype commit\ntag v1\ntagger x\n\nmsg\n-----BEGIN SIGNED MESSAGE-----\nAA==\n-----END SIGNED MESSAGE-----\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		payload, sig, err := Split("tag", raw)
+		if err != nil {
+			return
+		}
+		// Property: a tag splits into payload + signature with nothing lost,
+		// and the signature starts at a line beginning "-----BEGIN ".
+		if !bytes.Equal(append(append([]byte{}, payload...), sig...), raw) || !bytes.HasPrefix(sig, []byte("-----BEGIN ")) {
+			t.Fatal("tag split is not payload + signature")
+		}
+	})
+}
+
 func FuzzSplitCommit(f *testing.F) {
 	f.Add([]byte("tree x\ngpgsig A\n B\n\nmsg\n"))
 	f.Add([]byte("tree x\nparent y\ngpgsig-sha256 A\n\nmsg"))
