@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
@@ -80,8 +81,21 @@ func LoadTrust(o TrustOptions) (root.TrustedMaterial, string, error) {
 	return pinned, source, nil
 }
 
+// mirrorFile, in the TUF cache directory, names the repository `gitsign
+// initialize` last fetched from.
+const mirrorFile = "gitsign-mirror"
+
+// RememberMirror records which TUF repository the cache in dir is for.
+func RememberMirror(dir, mirror string) error {
+	if err := os.WriteFile(filepath.Join(dir, mirrorFile), []byte(mirror+"\n"), 0o644); err != nil {
+		return fmt.Errorf("recording the TUF mirror: %w", err)
+	}
+	return nil
+}
+
 // tufCachedRoot returns the trusted_root.json sigstore-go's TUF client
-// cached for the public-good repository, if there is one.
+// cached (for the repository `gitsign initialize` last used, else the
+// public-good one), if there is one.
 func tufCachedRoot(env func(string) (string, bool)) string {
 	dir, ok := env("TUF_ROOT")
 	if !ok || dir == "" {
@@ -91,7 +105,11 @@ func tufCachedRoot(env func(string) (string, bool)) string {
 		}
 		dir = filepath.Join(home, ".sigstore", "tuf")
 	}
-	path := filepath.Join(dir, tuf.URLToPath(tuf.DefaultMirror), "targets", "trusted_root.json")
+	mirror := tuf.DefaultMirror
+	if b, err := os.ReadFile(filepath.Join(dir, mirrorFile)); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		mirror = string(bytes.TrimSpace(b))
+	}
+	path := filepath.Join(dir, tuf.URLToPath(mirror), "targets", "trusted_root.json")
 	if _, err := os.Stat(path); err != nil {
 		return ""
 	}

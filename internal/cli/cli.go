@@ -103,7 +103,8 @@ timestamp.`,
 	root.SetErr(s.err)
 	root.SetIn(s.in)
 	o.register(root)
-	root.AddCommand(newVersionCommand(s), newVerifyCommand(s), newVerifyTagCommand(s))
+	root.AddCommand(newVersionCommand(s), newVerifyCommand(s), newVerifyTagCommand(s), newInitializeCommand(s))
+	root.AddCommand(newCacheCommand(s))
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tuf"
+	"github.com/spf13/cobra"
+
+	"github.com/gitsign-dev/gitsign/verify"
+)
+
+func newInitializeCommand(s streams) *cobra.Command {
+	var mirror, rootFile string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "initialize",
+		Short: "Refresh the cached Sigstore trust material from a TUF repository",
+		Long: `Fetch the Sigstore trusted root through TUF (sigstore-go's client) and cache
+it, so later verification uses it with no network. Without this, gitsign
+verifies with the public-good root built into it. For a private Sigstore,
+give its TUF mirror and initial root.json.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts := tuf.DefaultOptions()
+			if env, ok := os.LookupEnv("TUF_ROOT"); ok && env != "" {
+				opts.CachePath = env
+			}
+			if mirror != "" {
+				opts.RepositoryBaseURL = mirror
+			}
+			if rootFile != "" {
+				b, err := os.ReadFile(rootFile)
+				if err != nil {
+					return fmt.Errorf("reading --root: %w", err)
+				}
+				opts.Root = b
+			} else if mirror != "" && mirror != tuf.DefaultMirror {
+				return usageError("--mirror %s needs --root: the initial root.json of that repository", mirror)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			opts.Context = ctx
+			type result struct {
+				tr  *root.TrustedRoot
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				c, err := tuf.New(opts)
+				if err != nil {
+					done <- result{err: err}
+					return
+				}
+				tr, err := root.GetTrustedRoot(c)
+				done <- result{tr, err}
+			}()
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("TUF repository %s did not answer within %s", opts.RepositoryBaseURL, timeout)
+			case r := <-done:
+				if r.err != nil {
+					return fmt.Errorf("updating trust material from %s: %w", opts.RepositoryBaseURL, r.err)
+				}
+			}
+			if err := verify.RememberMirror(opts.CachePath, opts.RepositoryBaseURL); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.err, "gitsign: trust material from %s cached in %s\n", opts.RepositoryBaseURL, opts.CachePath)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&mirror, "mirror", "", "TUF repository URL (default: the public-good Sigstore repository)")
+	cmd.Flags().StringVar(&rootFile, "root", "", "initial root.json of the TUF repository (needed with --mirror)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
+	return cmd
+}
