@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/spf13/cobra"
 
 	"github.com/gitsign-dev/gitsign/gitsign"
 	"github.com/gitsign-dev/gitsign/internal/cms"
+	"github.com/gitsign-dev/gitsign/internal/config"
 	"github.com/gitsign-dev/gitsign/internal/gpg"
 	"github.com/gitsign-dev/gitsign/internal/httpx"
 	"github.com/gitsign-dev/gitsign/internal/tty"
+	"github.com/gitsign-dev/gitsign/verify"
 )
 
 // runSign signs the payload and writes the signature to standard output
@@ -47,6 +52,9 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	if err != nil {
 		return fail(err)
 	}
+	if err := selfCheck(ctx, cfg, payload, sig); err != nil {
+		return fail(err)
+	}
 	out := sig.PEM
 	if !o.armor {
 		der, err := cms.Dearmor(sig.PEM)
@@ -60,6 +68,30 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 		return fail(err)
 	}
 	reportSigned(msgs, sig, string(cfg.RekorMode))
+	return nil
+}
+
+// selfCheck verifies a new offline-mode signature the way a verifier
+// will (chain, SCT, log entry, timestamp, and that it names the identity
+// it was made for), before git stores it. It runs when the trust material
+// for the Fulcio in use is known: a configured trusted root, or the
+// public-good instance, whose root is built in.
+func selfCheck(ctx context.Context, cfg *config.Config, payload []byte, sig *gitsign.Signature) error {
+	if cfg.RekorMode == config.ModeOnline || (cfg.TrustedRoot == "" && cfg.Fulcio != config.Default().Fulcio) {
+		return nil
+	}
+	sum, err := certificate.SummarizeCertificate(sig.Cert)
+	if err != nil {
+		return fmt.Errorf("reading the new certificate: %w", err)
+	}
+	v, err := newVerifier(cfg, "", verify.Policy{Identities: []string{sum.SubjectAlternativeName}, Issuers: []string{sum.Extensions.Issuer}})
+	if err != nil {
+		return fmt.Errorf("checking the new signature: %w", err)
+	}
+	v.Rekor = nil
+	if _, err := v.Verify(ctx, payload, sig.PEM, nil); err != nil {
+		return fmt.Errorf("the new signature does not verify, so it was not used: %w", err)
+	}
 	return nil
 }
 

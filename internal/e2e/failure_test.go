@@ -81,6 +81,9 @@ func TestSignFailures(t *testing.T) {
 				t.Errorf("Rekor got %d requests per signature, want 3 (one try and two bounded retries)", n)
 			}
 		}},
+		{"new signature does not verify against the trust root", func(t *testing.T) []string {
+			return []string{"SIGSTORE_ID_TOKEN=" + token(t), "GITSIGN_TRUSTED_ROOT=" + filepath.Join(realworldDir(), "trusted_root.public-good.json")}
+		}, "the new signature does not verify", 10 * time.Second, nil},
 		{"expired token", func(t *testing.T) []string {
 			tok := token(t, "shortlived")
 			time.Sleep(3 * time.Second)
