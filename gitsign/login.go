@@ -11,17 +11,60 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/internal/config"
 	"github.com/gitsign-dev/gitsign/internal/fulcio"
 	"github.com/gitsign-dev/gitsign/internal/httpx"
 	"github.com/gitsign-dev/gitsign/oauth"
 )
 
-// Login gets an OIDC identity token from the configured source, makes a
-// fresh ephemeral P-256 key and asks Fulcio for a certificate binding the
-// key to the token's identity. term receives interactive text (the login
-// URL); it must not be standard output.
+// Login returns an identity to sign with. It first asks the credential
+// cache (cfg.Cache: the agent or the OS keyring) for one issued by the same
+// Fulcio to the same issuer and client; on a hit it returns it with a nil
+// token. Otherwise it gets an OIDC identity token from the configured
+// source, makes a fresh ephemeral P-256 key, asks Fulcio for a certificate
+// binding the key to the token's identity, and stores the result in the
+// cache. A cache that cannot be used costs one warning on term, never a
+// failed login. term receives interactive text (the login URL, warnings);
+// it must not be standard output.
 func Login(ctx context.Context, cfg *config.Config, hc *httpx.Client, term io.Writer) (*Identity, *oauth.IDToken, error) {
+	creds := OpenCache(cfg, term)
+	key := CacheKey(cfg)
+	if c := creds.Get(key); c != nil {
+		if k, ok := c.Key.(*ecdsa.PrivateKey); ok {
+			return &Identity{Key: k, Chain: c.Chain}, nil, nil
+		}
+	}
+	id, tok, err := login(ctx, cfg, hc, term)
+	if err != nil {
+		return nil, nil, err
+	}
+	creds.Put(key, &cache.Credential{Key: id.Key, Chain: id.Chain})
+	return id, tok, nil
+}
+
+// CacheKey is what cached credentials are filed under: the Sigstore
+// instance and OIDC client, so every repository using them shares one.
+func CacheKey(cfg *config.Config) cache.Key {
+	return cache.Key{Fulcio: cfg.Fulcio, Issuer: cfg.Issuer, ClientID: cfg.ClientID}
+}
+
+// OpenCache opens the credential cache cfg chooses; warnings go to term.
+func OpenCache(cfg *config.Config, term io.Writer) *cache.Session {
+	mode := cache.ModeAuto
+	switch cfg.Cache {
+	case config.CacheAgent:
+		mode = cache.ModeAgent
+	case config.CacheKeyring:
+		mode = cache.ModeKeyring
+	case config.CacheOff:
+		mode = cache.ModeOff
+	}
+	return cache.Open(cache.Settings{Mode: mode, Socket: cfg.CredentialCache, Warn: term})
+}
+
+// login runs the OIDC login and gets a Fulcio certificate for a new key.
+func login(ctx context.Context, cfg *config.Config, hc *httpx.Client, term io.Writer) (*Identity, *oauth.IDToken, error) {
 	secret, err := clientSecret(cfg.ClientSecretFile)
 	if err != nil {
 		return nil, nil, err

@@ -39,6 +39,21 @@ const (
 	ModeOnline RekorMode = "online"
 )
 
+// CacheMode says where gitsign caches credentials between signatures.
+type CacheMode string
+
+const (
+	// CacheAuto uses the credential cache agent when CredentialCache is
+	// set or the agent's default socket exists.
+	CacheAuto CacheMode = "auto"
+	// CacheAgent always uses the agent, warning when it is not running.
+	CacheAgent CacheMode = "agent"
+	// CacheKeyring uses the OS keyring.
+	CacheKeyring CacheMode = "keyring"
+	// CacheOff caches nothing: each signature is a new login.
+	CacheOff CacheMode = "off"
+)
+
 // Defaults. The Rekor v2 URL is used only when RekorVersion is 2 and no
 // Rekor URL was configured at all.
 const (
@@ -119,6 +134,10 @@ type Config struct {
 	// CredentialCache is the credential cache socket path:
 	// gitsign.credentialCache, GITSIGN_CREDENTIAL_CACHE.
 	CredentialCache string
+	// Cache says where credentials are cached between signatures:
+	// gitsign.cache, GITSIGN_CACHE; default auto. Case-insensitive on
+	// input.
+	Cache CacheMode
 
 	// CommitterName and CommitterEmail are user.name and user.email.
 	CommitterName, CommitterEmail string
@@ -143,5 +162,6 @@ func Default() *Config {
 		Autoclose:        true,
 		AutocloseTimeout: defaultAutocloseTimeout,
 		Timeout:          defaultTimeout,
+		Cache:            CacheAuto,
 	}
 }

@@ -15,6 +15,7 @@ func TestInvalidValues(t *testing.T) {
 		notDur     = `must be a duration such as "30s" or "1m", or whole seconds`
 		outOfRange = "must be greater than 0 and at most 10m0s"
 		bareReason = "only boolean keys may be given without a value"
+		notCache   = `must be "auto", "agent", "keyring" or "off"`
 	)
 	tests := []struct {
 		git    []byte
@@ -36,6 +37,9 @@ func TestInvalidValues(t *testing.T) {
 		{z("gitsign.rekorMode=sometimes"), nil, "gitsign.rekorMode", "sometimes", notMode},
 		{z("gitsign.rekorMode="), nil, "gitsign.rekorMode", "", notMode},
 		{nil, env("GITSIGN_REKOR_MODE=upload"), "GITSIGN_REKOR_MODE", "upload", notMode},
+		{z("gitsign.cache=memory"), nil, "gitsign.cache", "memory", notCache},
+		{nil, env("GITSIGN_CACHE="), "GITSIGN_CACHE", "", notCache},
+		{z("gitsign.cache"), nil, "gitsign.cache", "", bareReason},
 		{z("gitsign.autocloseTimeout=six"), nil, "gitsign.autocloseTimeout", "six", notSeconds},
 		{z("gitsign.autocloseTimeout=0"), nil, "gitsign.autocloseTimeout", "0", notSeconds},
 		{nil, env("SIGSTORE_AUTOCLOSE_TIMEOUT=-1"), "SIGSTORE_AUTOCLOSE_TIMEOUT", "-1", notSeconds},

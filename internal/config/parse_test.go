@@ -55,6 +55,7 @@ func TestDefault(t *testing.T) {
 		Autoclose:        true,
 		AutocloseTimeout: 6,
 		Timeout:          30 * time.Second,
+		Cache:            CacheAuto,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v; want %+v", got, want)
@@ -190,6 +191,10 @@ func TestValueSpellings(t *testing.T) {
 		{"gitsign.timeout=600", func(c *Config) any { return c.Timeout }, 10 * time.Minute},
 		{"gitsign.timeout=10m", func(c *Config) any { return c.Timeout }, 10 * time.Minute},
 		{"gitsign.timeout=1ms", func(c *Config) any { return c.Timeout }, time.Millisecond},
+		{"gitsign.cache=KEYRING", func(c *Config) any { return c.Cache }, CacheKeyring},
+		{"gitsign.cache=Off", func(c *Config) any { return c.Cache }, CacheOff},
+		{"gitsign.cache=agent", func(c *Config) any { return c.Cache }, CacheAgent},
+		{"gitsign.cache=auto", func(c *Config) any { return c.Cache }, CacheAuto},
 		{"gitsign.autocloseTimeout=1", func(c *Config) any { return c.AutocloseTimeout }, 1},
 		{"user.name=Alice\nLiddell", func(c *Config) any { return c.CommitterName }, "Alice\nLiddell"},
 	}

@@ -63,6 +63,12 @@ var layeredSettings = []layered{
 		want:   []any{ModeOffline, ModeOnline, ModeOffline},
 	},
 	{
+		key: "gitsign.cache", env: []string{"GITSIGN_CACHE"},
+		values: []string{"keyring", "off"},
+		get:    func(c *Config) any { return c.Cache },
+		want:   []any{CacheAuto, CacheKeyring, CacheOff},
+	},
+	{
 		key: "gitsign.rekorVersion", env: pair("REKOR_VERSION"),
 		values: []string{"2", "1", "2"},
 		get:    func(c *Config) any { return c.RekorVersion },

@@ -52,6 +52,7 @@ var settings = []setting{
 	{"gitsign.autocloseTimeout", both("AUTOCLOSE_TIMEOUT"), setAutocloseTimeout},
 	{"gitsign.timeout", both("TIMEOUT"), setTimeout},
 	{"gitsign.credentialCache", []string{"GITSIGN_CREDENTIAL_CACHE"}, str(func(c *Config) *string { return &c.CredentialCache })},
+	{"gitsign.cache", []string{"GITSIGN_CACHE"}, setCache},
 	{"user.name", nil, str(func(c *Config) *string { return &c.CommitterName })},
 	{"user.email", nil, str(func(c *Config) *string { return &c.CommitterEmail })},
 }
@@ -123,6 +124,18 @@ func setRekorMode(c *Config, s source) error {
 		return nil
 	}
 	return newError(s.name, s.value, `must be "offline" or "online"`)
+}
+
+func setCache(c *Config, s source) error {
+	if s.bare {
+		return missingValue(s.name)
+	}
+	switch m := CacheMode(lowerASCII(s.value)); m {
+	case CacheAuto, CacheAgent, CacheKeyring, CacheOff:
+		c.Cache = m
+		return nil
+	}
+	return newError(s.name, s.value, `must be "auto", "agent", "keyring" or "off"`)
 }
 
 func setRekorVersion(c *Config, s source) error {

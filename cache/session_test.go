@@ -1,0 +1,187 @@
+//go:build unix
+
+package cache
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startAgent serves a fresh store on a socket in a new directory.
+func startAgent(t *testing.T) (path string, store *Store) {
+	t.Helper()
+	path = filepath.Join(shortTempDir(t), "cache.sock")
+	l, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store = NewStore(nil)
+	serve(t, &Server{Store: store}, l)
+	return path, store
+}
+
+func TestSessionWithAgent(t *testing.T) {
+	path, store := startAgent(t)
+	var warn strings.Builder
+	s := Open(Settings{Mode: ModeAuto, Socket: path, Warn: &warn})
+	if !s.Active() || !strings.Contains(s.Where(), path) {
+		t.Fatalf("Open = %q, active %v; want the agent at %s", s.Where(), s.Active(), path)
+	}
+	if c := s.Get(testKey); c != nil {
+		t.Fatalf("Get on an empty agent = %v", c)
+	}
+	cred := newCredential(t, time.Now().Add(10*time.Minute))
+	s.Put(testKey, cred)
+	if store.Len() != 1 {
+		t.Fatalf("the agent holds %d entries after Put; want 1", store.Len())
+	}
+	if c := Open(Settings{Socket: path}).Get(testKey); c == nil || !sameCredential(c, cred) {
+		t.Fatalf("a second session got %v; want the credential", c)
+	}
+	if entries, err := s.Status(testKey); err != nil || len(entries) != 1 {
+		t.Errorf("Status = %v, %v", entries, err)
+	}
+	if err := s.Clear(testKey); err != nil || store.Len() != 0 {
+		t.Errorf("Clear: %v, %d entries left", err, store.Len())
+	}
+	if warn.Len() != 0 {
+		t.Errorf("warnings with a working agent:\n%s", warn.String())
+	}
+}
+
+func TestSessionAuto(t *testing.T) {
+	home := shortTempDir(t)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	t.Setenv("HOME", home)
+	if s := Open(Settings{Mode: ModeAuto}); s.Active() {
+		t.Errorf("auto without an agent chose %s", s.Where())
+	}
+	if s := Open(Settings{Mode: ModeOff, Socket: "/x.sock"}); s.Active() {
+		t.Errorf("off chose %s", s.Where())
+	}
+	var warn strings.Builder
+	s := Open(Settings{Mode: ModeAgent, Warn: &warn})
+	if !s.Active() || s.Get(testKey) != nil {
+		t.Fatal("agent mode without an agent: want active, miss")
+	}
+	if !strings.Contains(warn.String(), "no credential cache agent is running") {
+		t.Errorf("warning = %q", warn.String())
+	}
+	// The default socket exists: auto uses it.
+	def, err := DefaultSocketPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Listen(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, &Server{Store: NewStore(nil)}, l)
+	if s := Open(Settings{Mode: ModeAuto}); !s.Active() || !strings.Contains(s.Where(), def) {
+		t.Errorf("auto with the default socket chose %s", s.Where())
+	}
+}
+
+// A dead or hung agent costs one warning and at most the timeout; Put
+// then stays quiet.
+func TestSessionBrokenAgent(t *testing.T) {
+	dir := shortTempDir(t)
+	stale := filepath.Join(dir, "stale.sock")
+	dead, err := net.Listen("unix", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead.(*net.UnixListener).SetUnlinkOnClose(false)
+	dead.Close()
+
+	hung := filepath.Join(dir, "hung.sock")
+	hl, err := net.Listen("unix", hung) // accepts (in the kernel), never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hl.Close()
+
+	for _, tt := range []struct{ path, want string }{
+		{stale, "connection refused"},
+		{hung, "i/o timeout"},
+		{filepath.Join(dir, "missing.sock"), "no credential cache agent is running"},
+	} {
+		var warn strings.Builder
+		s := Open(Settings{Socket: tt.path, Warn: &warn, AgentTimeout: 300 * time.Millisecond})
+		start := time.Now()
+		if c := s.Get(testKey); c != nil {
+			t.Fatalf("%s: got a credential", tt.path)
+		}
+		s.Put(testKey, newCredential(t, time.Now().Add(time.Hour)))
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: Get and Put took %s", tt.path, d)
+		}
+		if n := strings.Count(warn.String(), "gitsign: warning: "); n != 1 || !strings.Contains(warn.String(), tt.want) {
+			t.Errorf("%s: warnings %q; want one mentioning %q", tt.path, warn.String(), tt.want)
+		}
+	}
+}
+
+func TestSessionKeyring(t *testing.T) {
+	state := shortTempDir(t)
+	mem := newMemSecrets()
+	var warn strings.Builder
+	open := func() *Session {
+		return Open(Settings{Mode: ModeKeyring, Warn: &warn, StateDir: state, keyring: mem, KeyringTimeout: 300 * time.Millisecond})
+	}
+	s := open()
+	if s.Get(testKey) != nil {
+		t.Fatal("hit on an empty keyring")
+	}
+	cred := newCredential(t, time.Now().Add(10*time.Minute))
+	s.Put(testKey, cred)
+	if c := open().Get(testKey); c == nil || !sameCredential(c, cred) {
+		t.Fatalf("next session got %v", c)
+	}
+
+	// No keyring: said once (across sessions), then quiet.
+	mem.err = errTestNoKeyring
+	for range 3 {
+		s := open()
+		if s.Get(testKey) != nil {
+			t.Fatal("hit without a keyring")
+		}
+		s.Put(testKey, cred)
+	}
+	if n := strings.Count(warn.String(), "the OS keyring is not available"); n != 1 {
+		t.Errorf("the no-keyring note appeared %d times; want once:\n%s", n, warn.String())
+	}
+	// Once the keyring works again, the next outage is reported again.
+	mem.err = nil
+	open().Get(testKey)
+	mem.err = errTestNoKeyring
+	open().Get(testKey)
+	if n := strings.Count(warn.String(), "the OS keyring is not available"); n != 2 {
+		t.Errorf("the note appeared %d times after an outage, recovery, outage; want 2", n)
+	}
+	// A keyring that never answers (a prompt nobody sees) costs the timeout.
+	mem.err = nil
+	mem.hang = make(chan struct{})
+	defer close(mem.hang)
+	warn.Reset()
+	start := time.Now()
+	if open().Get(testKey) != nil {
+		t.Fatal("hit from a hung keyring")
+	}
+	if d := time.Since(start); d > 2*time.Second || !strings.Contains(warn.String(), "no answer") {
+		t.Errorf("hung keyring: %s, warning %q", d, warn.String())
+	}
+	if _, err := os.Stat(filepath.Join(state, "keyring-unavailable")); err != nil {
+		t.Errorf("no marker after the note: %v", err)
+	}
+}
+
+var errTestNoKeyring = &testError{"dbus: session bus is not available"}
+
+type testError struct{ s string }
+
+func (e *testError) Error() string { return e.s }

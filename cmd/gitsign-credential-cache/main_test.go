@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gitsign-dev/gitsign/cache"
+)
+
+// The test binary doubles as the agent: with this variable set it runs
+// main instead of the tests.
+const asAgent = "GITSIGN_TEST_RUN_AGENT"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asAgent) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func TestVersion(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"--version"}, &out, &errs); code != 0 || out.String() != "gitsign-credential-cache version devel\n" {
+		t.Errorf("--version: exit %d, %q %q", code, out.String(), errs.String())
+	}
+	if code := run([]string{"extra"}, &out, &errs); code != 2 {
+		t.Errorf("an extra argument: exit %d; want 2", code)
+	}
+	if code := run([]string{"--systemd-socket-activation", "--socket", "x"}, &out, &errs); code != 1 {
+		t.Errorf("--socket with socket activation: exit %d; want 1", code)
+	}
+}
+
+// syncBuffer collects a child's stderr while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func agentCmd(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asAgent+"=1")
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	return cmd, logs
+}
+
+func shortDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "gsa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// waitDial connects to the agent once it listens.
+func waitDial(t *testing.T, path string) *cache.Client {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := cache.Dial(path, 2*time.Second)
+		if err == nil {
+			return cache.NewClient(c)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent never answered on %s: %v", path, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func testCredential(t *testing.T) *cache.Credential {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(10 * time.Minute),
+		EmailAddresses: []string{"alice@example.test"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cache.Credential{Key: key, Chain: []*x509.Certificate{cert}}
+}
+
+var key = cache.Key{Fulcio: "https://fulcio.example", Issuer: "https://issuer.example", ClientID: "sigstore"}
+
+// stop sends SIGTERM and checks for a clean exit.
+func stop(t *testing.T, cmd *exec.Cmd, logs *syncBuffer) {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the agent exited with %v after SIGTERM:\n%s", err, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the agent did not stop on SIGTERM:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "msg=stopped") {
+		t.Errorf("no clean stop in the log:\n%s", logs.String())
+	}
+}
+
+func TestAgentServesAndStopsCleanly(t *testing.T) {
+	path := filepath.Join(shortDir(t), "run", "cache.sock")
+	cmd, logs := agentCmd(t, "--socket", path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cl := waitDial(t, path)
+	cred := testCredential(t)
+	if err := cl.Put(key, cred); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cl.Get(key)
+	if err != nil || !got.Leaf().Equal(cred.Leaf()) {
+		t.Fatalf("Get = %v, %v", got, err)
+	}
+	cl.Close()
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("socket directory: %v, %v; want 0700", fi.Mode().Perm(), err)
+	}
+
+	// A second agent for the same socket refuses to start.
+	second, secondLogs := agentCmd(t, "--socket", path)
+	if err := second.Run(); err == nil || !strings.Contains(secondLogs.String(), "already") {
+		t.Errorf("second agent: %v\n%s", err, secondLogs.String())
+	}
+
+	stop(t, cmd, logs)
+	if _, err := os.Lstat(path); !os.IsNotExist(err) {
+		t.Errorf("the socket survived a clean stop: %v", err)
+	}
+	if strings.Contains(logs.String(), "PRIVATE") || !strings.Contains(logs.String(), "stored a credential") {
+		t.Errorf("agent log:\n%s", logs.String())
+	}
+}
+
+func TestSystemdSocketActivation(t *testing.T) {
+	path := filepath.Join(shortDir(t), "cache.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetUnlinkOnClose(false)
+	f, err := l.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	defer f.Close()
+	// As systemd does it: the socket is fd 3 and LISTEN_PID names the
+	// agent's own pid, which only the exec'ing shell knows.
+	cmd, logs := agentCmd(t)
+	cmd.Path = "/bin/sh"
+	cmd.Args = []string{"sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --systemd-socket-activation`, os.Args[0]}
+	cmd.ExtraFiles = []*os.File{f}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cl := waitDial(t, path)
+	if _, err := cl.List(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	stop(t, cmd, logs)
+	if _, err := os.Lstat(path); err != nil {
+		t.Errorf("the agent removed systemd's socket: %v", err)
+	}
+
+	// Started by hand with the flag: a clear error, no guessing.
+	bad, badLogs := agentCmd(t, "--systemd-socket-activation")
+	bad.Env = append(bad.Env, "LISTEN_PID=1", "LISTEN_FDS=1")
+	if err := bad.Run(); err == nil || !strings.Contains(badLogs.String(), "LISTEN_PID is 1, not this process") {
+		t.Errorf("wrong LISTEN_PID: %v\n%s", err, badLogs.String())
+	}
+}

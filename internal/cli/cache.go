@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/spf13/cobra"
+
+	"github.com/gitsign-dev/gitsign/cache"
+	"github.com/gitsign-dev/gitsign/gitsign"
+)
+
+// newCacheCommand is `gitsign cache status|clear`.
+func newCacheCommand(s streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cache",
+		Short: "Show or clear the cached credentials",
+		Long: `gitsign caches the key and certificate of a login so that many signatures
+need one login: in the gitsign-credential-cache agent (gitsign.cache=auto, the
+default, uses it when GITSIGN_CREDENTIAL_CACHE is set or the agent's default
+socket exists; gitsign.cache=agent always) or in the OS keyring
+(gitsign.cache=keyring). gitsign.cache=off turns caching off.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "status",
+		Short: "Show what is cached and until when (never the keys)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCacheStatus(cmd, s)
+		},
+	}, &cobra.Command{
+		Use:   "clear",
+		Short: "Forget the cached credentials, so that the next signature logs in",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCacheClear(cmd, s)
+		},
+	})
+	return cmd
+}
+
+func runCacheStatus(cmd *cobra.Command, s streams) error {
+	cfg, err := loadConfig(cmd.Context())
+	if err != nil {
+		return err
+	}
+	c := gitsign.OpenCache(cfg, s.err)
+	if !c.Active() {
+		fmt.Fprintf(s.out, "cache: none (gitsign.cache=%s)\n", cfg.Cache)
+		if cfg.Cache != "off" {
+			if p, err := cache.DefaultSocketPath(); err == nil {
+				fmt.Fprintf(s.out, "no agent at %s: start gitsign-credential-cache, or set gitsign.cache=keyring\n", p)
+			}
+		}
+		return nil
+	}
+	fmt.Fprintf(s.out, "cache: %s\n", c.Where())
+	entries, err := c.Status(gitsign.CacheKey(cfg))
+	if err != nil {
+		return err
+	}
+	printEntries(s.out, entries, time.Now())
+	return nil
+}
+
+func printEntries(w io.Writer, entries []cache.Entry, now time.Time) {
+	switch len(entries) {
+	case 0:
+		fmt.Fprintln(w, "no credentials cached")
+		return
+	case 1:
+		fmt.Fprintln(w, "1 credential:")
+	default:
+		fmt.Fprintf(w, "%d credentials:\n", len(entries))
+	}
+	for _, e := range entries {
+		who, issuer := fmt.Sprint(e.Leaf.EmailAddresses), e.Key.Issuer
+		if sum, err := certificate.SummarizeCertificate(e.Leaf); err == nil {
+			who, issuer = sum.SubjectAlternativeName, sum.Extensions.Issuer
+		}
+		left := e.Leaf.NotAfter.Sub(now).Round(time.Second)
+		fmt.Fprintf(w, "  identity  %s\n  issuer    %s\n  fulcio    %s\n  client id %s\n  serial    %s\n  expires   %s (in %s; handed out until %s before)\n",
+			who, issuer, e.Key.Fulcio, e.Key.ClientID, e.Leaf.SerialNumber,
+			e.Leaf.NotAfter.Local().Format(time.RFC3339), left, cache.ExpiryMargin)
+	}
+}
+
+func runCacheClear(cmd *cobra.Command, s streams) error {
+	cfg, err := loadConfig(cmd.Context())
+	if err != nil {
+		return err
+	}
+	c := gitsign.OpenCache(cfg, s.err)
+	if !c.Active() {
+		fmt.Fprintf(s.out, "cache: none (gitsign.cache=%s); nothing to clear\n", cfg.Cache)
+		return nil
+	}
+	if err := c.Clear(gitsign.CacheKey(cfg)); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "cleared %s\n", c.Where())
+	return nil
+}
