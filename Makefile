@@ -27,6 +27,7 @@ unit:
 	$(GO) test -count=1 ./...
 
 e2e: stack-up
+	hack/install-test-deps
 	$(GO) mod download
 	$(GO) test -tags e2e -c -o /dev/null ./internal/e2e/
 	eval "$$($(STACK) env)" && GOPROXY=off GOFLAGS=-mod=readonly $(STACK) exec $(GO) test -count=1 -timeout 20m -tags e2e ./internal/e2e/

@@ -23,6 +23,19 @@ var ErrStateMismatch = errors.New("login callback state does not match the reque
 // ErrLoginTimeout means no browser callback arrived within LoginTimeout.
 var ErrLoginTimeout = errors.New("timed out waiting for the browser login")
 
+// ErrIssuerMismatch means the callback's iss parameter (RFC 9207) names
+// another issuer than the one this flow started with, or is missing although
+// the issuer promised it: the response may come from a different issuer
+// (a mix-up attack), so the code is not exchanged.
+var ErrIssuerMismatch = errors.New("login callback does not come from the configured issuer; login aborted")
+
+// callbackCheck is what a genuine callback must carry.
+type callbackCheck struct {
+	state       string
+	issuer      string // compared with the iss parameter when present
+	issRequired bool   // the issuer advertises the iss parameter
+}
+
 // AuthError is an error the issuer reported on the callback (RFC 6749
 // section 4.1.2.1), e.g. access_denied.
 type AuthError struct {
@@ -48,11 +61,12 @@ type callbackResult struct {
 // response. Only the first request to its path counts; it then holds the
 // browser's request open until finish reports how the login ended.
 type callback struct {
-	ln       net.Listener
-	path     string
-	redirect string
-	state    string
-	srv      *http.Server
+	ln        net.Listener
+	path      string
+	redirect  string
+	check     callbackCheck
+	autoclose time.Duration // 0: the success page stays open
+	srv       *http.Server
 
 	results   chan callbackResult // capacity 1, written once
 	deliver   sync.Once
@@ -92,10 +106,10 @@ func listenCallback(redirectURL string) (*callback, error) {
 	return c, nil
 }
 
-// serve starts answering callbacks that must carry state. The server
+// serve starts answering callbacks, which must pass check. The server
 // goroutine ends when close shuts the server down.
-func (c *callback) serve(state string) {
-	c.state = state
+func (c *callback) serve(check callbackCheck, autoclose time.Duration) {
+	c.check, c.autoclose = check, autoclose
 	c.srv = &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := c.srv.Serve(c.ln); !errors.Is(err, http.ErrServerClosed) {
@@ -125,9 +139,14 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	var res callbackResult
+	iss, hasISS := q["iss"]
 	switch {
-	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(c.state)) != 1:
+	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(c.check.state)) != 1:
 		res.err = ErrStateMismatch
+	case hasISS && (len(iss) != 1 || iss[0] != c.check.issuer):
+		res.err = fmt.Errorf("%w (it names %s, not %s)", ErrIssuerMismatch, displayString(q.Get("iss")), c.check.issuer)
+	case !hasISS && c.check.issRequired:
+		res.err = fmt.Errorf("%w (it has no iss parameter, which %s promises)", ErrIssuerMismatch, c.check.issuer)
 	case q.Get("error") != "":
 		res.err = &AuthError{Code: q.Get("error"), Description: q.Get("error_description")}
 	case q.Get("code") == "":
@@ -136,7 +155,7 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res.code = q.Get("code")
 	}
 	if !c.put(res) {
-		writePage(w, http.StatusConflict, errors.New("this login was already handled"))
+		writePage(w, http.StatusConflict, errors.New("this login was already handled"), 0)
 		return
 	}
 	err := res.err
@@ -152,7 +171,7 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status = http.StatusBadRequest
 	}
-	writePage(w, status, err)
+	writePage(w, status, err, c.autoclose)
 }
 
 // wait returns the authorization code from the first callback. It reports
@@ -178,7 +197,10 @@ func (c *callback) wait(ctx context.Context, timeout time.Duration, opened <-cha
 			}
 			return "", fmt.Errorf("%w after %s", ErrLoginTimeout, timeout)
 		case <-ctx.Done():
-			return "", fmt.Errorf("waiting for the browser login: %w", ctx.Err())
+			// Said on the terminal too: after Ctrl-C, git may already be
+			// gone, and with it the stderr the error would go to.
+			fmt.Fprintf(term, "Sign-in cancelled (%v).\n", context.Cause(ctx))
+			return "", fmt.Errorf("waiting for the browser login: %w", context.Cause(ctx))
 		}
 	}
 }
@@ -206,18 +228,44 @@ func (c *callback) close() {
 }
 
 // writePage answers the browser. The page loads nothing external and asks
-// the browser not to leak the callback URL (which holds the code).
-func writePage(w http.ResponseWriter, status int, err error) {
+// the browser not to leak the callback URL (which holds the code). A
+// success page with autoclose > 0 counts down and then closes its tab
+// (browsers allow that only for some tabs, so the text says to close it
+// otherwise); its one inline script is allowed by a per-page CSP nonce.
+func writePage(w http.ResponseWriter, status int, err error, autoclose time.Duration) {
+	title, body := "Signed in", "gitsign received your login. You can close this tab and return to the terminal."
+	if err != nil {
+		title, body = "Sign-in failed", "gitsign could not complete the login: "+err.Error()
+		autoclose = 0
+	}
+	script, csp := "", "default-src 'none'"
+	if secs := int((autoclose + time.Second - 1) / time.Second); secs > 0 {
+		if nonce, nerr := randomString(); nerr == nil {
+			csp += "; script-src 'nonce-" + nonce + "'"
+			script = fmt.Sprintf(`<p id="autoclose">This tab closes in <span id="secs">%d</span> s.</p>
+<script nonce="%s">
+(function () {
+  var left = %d, el = document.getElementById("secs");
+  var tick = setInterval(function () {
+    left--;
+    el.textContent = String(left);
+    if (left <= 0) {
+      clearInterval(tick);
+      window.close();
+      document.getElementById("autoclose").textContent = "Close this tab to continue.";
+    }
+  }, 1000);
+})();
+</script>
+`, secs, nonce, secs)
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'")
+	h.Set("Content-Security-Policy", csp)
 	w.WriteHeader(status)
-	title, body := "Signed in", "gitsign received your login. You can close this tab and return to the terminal."
-	if err != nil {
-		title, body = "Sign-in failed", "gitsign could not complete the login: "+err.Error()
-	}
-	fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n<body><h1>%s</h1><p>%s</p></body></html>\n",
-		title, title, html.EscapeString(body))
+	fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n<body><h1>%s</h1><p>%s</p>\n%s</body></html>\n",
+		title, title, html.EscapeString(body), script)
 }

@@ -37,12 +37,23 @@ type fakeIssuer struct {
 	foreignKey    bool     // sign the id_token with an unpublished key
 	expired       bool     // id_token already expired
 	authEndpoint  string   // advertised authorization_endpoint ("" = /auth)
+	issParam      *string  // iss on the callback (nil: the issuer's URL)
+	noISSSupport  bool     // do not advertise authorization_response_iss_parameter_supported
+	replayCode    bool     // the callback is requested twice with the same code
+	codeOverride  string   // redirect with this code instead of a fresh one
+
+	// Device flow (RFC 8628): see device_test.go.
+	dev deviceKnobs
 
 	mu         sync.Mutex
 	authQuery  url.Values
 	authCalls  int
 	tokenCalls int
 	grants     map[string]grant
+	devices    map[string]*deviceGrant
+	polls      []time.Time
+	lastCode   string
+	replayed   chan int // status of the replayed callback
 }
 
 type grant struct{ challenge, nonce, redirect string }
@@ -51,7 +62,7 @@ func newFakeIssuer(t *testing.T) *fakeIssuer {
 	f := &fakeIssuer{
 		t: t, signer: newSigner(t), other: newSigner(t),
 		pkceMethods: []string{"plain", "S256"}, email: "alice@example.com", emailVerified: true,
-		grants: map[string]grant{},
+		grants: map[string]grant{}, devices: map[string]*deviceGrant{}, replayed: make(chan int, 1),
 	}
 	f.other.kid = f.signer.kid // same kid, wrong key
 	mux := http.NewServeMux()
@@ -62,6 +73,7 @@ func newFakeIssuer(t *testing.T) *fakeIssuer {
 	})
 	mux.HandleFunc("GET /auth", f.auth)
 	mux.HandleFunc("POST /token", f.token)
+	mux.HandleFunc("POST /device/auth", f.deviceAuth)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -73,12 +85,20 @@ func (f *fakeIssuer) discovery(w http.ResponseWriter, r *http.Request) {
 	if f.authEndpoint != "" {
 		authEndpoint = f.authEndpoint
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	doc := map[string]any{
 		"issuer": u, "authorization_endpoint": authEndpoint, "token_endpoint": u + "/token", "jwks_uri": u + "/keys",
 		"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"ES256"},
 		"code_challenge_methods_supported":      f.pkceMethods,
-	})
+		"device_authorization_endpoint":         u + "/device/auth",
+	}
+	if f.dev.noEndpoint {
+		delete(doc, "device_authorization_endpoint")
+	}
+	if !f.noISSSupport {
+		doc["authorization_response_iss_parameter_supported"] = true
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 func (f *fakeIssuer) auth(w http.ResponseWriter, r *http.Request) {
@@ -106,6 +126,12 @@ func (f *fakeIssuer) auth(w http.ResponseWriter, r *http.Request) {
 		state = "forged-" + state
 	}
 	v.Set("state", state)
+	switch {
+	case f.issParam == nil:
+		v.Set("iss", f.srv.URL)
+	case *f.issParam != "":
+		v.Set("iss", *f.issParam)
+	}
 	if f.authError != "" {
 		v.Set("error", f.authError)
 		v.Set("error_description", "the user said no")
@@ -113,14 +139,42 @@ func (f *fakeIssuer) auth(w http.ResponseWriter, r *http.Request) {
 		code := randomCode(f.t)
 		f.mu.Lock()
 		f.grants[code] = grant{challenge: q.Get("code_challenge"), nonce: q.Get("nonce"), redirect: q.Get("redirect_uri")}
+		f.lastCode = code
+		if f.codeOverride != "" {
+			delete(f.grants, code)
+			code = f.codeOverride
+			if g, ok := f.grants[code]; ok {
+				// Another login's unused code: only PKCE tells them apart.
+				g.redirect = q.Get("redirect_uri")
+				f.grants[code] = g
+			}
+		}
 		f.mu.Unlock()
 		v.Set("code", code)
 	}
 	back.RawQuery = v.Encode()
+	if f.replayCode {
+		// An attacker who saw the callback URL sends it first; the
+		// browser's own request then finds the login already handled.
+		go func() {
+			resp, err := http.Get(back.String())
+			if err != nil {
+				f.t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			f.replayed <- resp.StatusCode
+		}()
+		time.Sleep(200 * time.Millisecond)
+	}
 	http.Redirect(w, r, back.String(), http.StatusFound)
 }
 
 func (f *fakeIssuer) token(w http.ResponseWriter, r *http.Request) {
+	if r.PostFormValue("grant_type") == deviceGrantType {
+		f.deviceToken(w, r)
+		return
+	}
 	f.mu.Lock()
 	f.tokenCalls++
 	g, ok := f.grants[r.FormValue("code")]
@@ -147,6 +201,12 @@ func (f *fakeIssuer) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	writeJSON(w, http.StatusOK, f.tokenResponse(g.nonce))
+}
+
+// tokenResponse mints an access token and an ID token carrying nonce,
+// spoiled as the knobs say.
+func (f *fakeIssuer) tokenResponse(nonce string) map[string]any {
 	access := "access-" + randomCode(f.t)
 	ah := sha256.Sum256([]byte(access))
 	if f.badAtHash {
@@ -156,7 +216,10 @@ func (f *fakeIssuer) token(w http.ResponseWriter, r *http.Request) {
 	claims := map[string]any{
 		"iss": f.srv.URL, "sub": "user-1234", "aud": testClientID,
 		"iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(),
-		"nonce": g.nonce, "at_hash": base64.RawURLEncoding.EncodeToString(ah[:16]),
+		"at_hash": base64.RawURLEncoding.EncodeToString(ah[:16]),
+	}
+	if nonce != "" {
+		claims["nonce"] = nonce
 	}
 	if f.nonce != nil {
 		claims["nonce"] = *f.nonce
@@ -174,10 +237,10 @@ func (f *fakeIssuer) token(w http.ResponseWriter, r *http.Request) {
 	if f.foreignKey {
 		s = f.other
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	return map[string]any{
 		"access_token": access, "token_type": "Bearer", "expires_in": 600,
 		"id_token": s.sign(f.t, claims),
-	})
+	}
 }
 
 func (f *fakeIssuer) counts() (auth, token int) {

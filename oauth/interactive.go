@@ -7,9 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -27,25 +24,16 @@ var ErrNonceMismatch = errors.New("ID token nonce does not match the login reque
 // interactiveToken runs the authorization-code flow with PKCE S256 in the
 // user's browser and returns the verified ID token.
 func interactiveToken(ctx context.Context, o *Options) (*IDToken, error) {
-	if o.Issuer == "" {
-		return nil, errors.New("no OIDC issuer configured")
-	}
-	if o.ClientID == "" {
-		return nil, errors.New("no OIDC client ID configured")
-	}
-	hc := &http.Client{Timeout: o.Timeout}
-	octx := oidc.ClientContext(ctx, hc)
-	provider, err := oidc.NewProvider(octx, o.Issuer)
+	is, err := discover(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("discovering issuer %s: %w", o.Issuer, err)
+		return nil, err
 	}
-	if err := requireS256(provider); err != nil {
-		return nil, fmt.Errorf("issuer %s: %w", o.Issuer, err)
+	if err := is.requireS256(); err != nil {
+		return nil, err
 	}
 	// The URL is handed to a browser launcher; never let a discovery
 	// document make it open a file: or custom-scheme URL.
-	authEndpoint := provider.Endpoint().AuthURL
-	if u, err := url.Parse(authEndpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if authEndpoint := is.p.Endpoint().AuthURL; !webURL(authEndpoint) {
 		return nil, fmt.Errorf("issuer %s: authorization endpoint %s is not an http(s) URL", o.Issuer, displayString(authEndpoint))
 	}
 
@@ -67,7 +55,7 @@ func interactiveToken(ctx context.Context, o *Options) (*IDToken, error) {
 	cfg := &oauth2.Config{
 		ClientID:     o.ClientID,
 		ClientSecret: o.ClientSecret,
-		Endpoint:     provider.Endpoint(),
+		Endpoint:     is.p.Endpoint(),
 		RedirectURL:  cb.redirect,
 		Scopes:       []string{oidc.ScopeOpenID, "email"},
 	}
@@ -81,7 +69,7 @@ func interactiveToken(ctx context.Context, o *Options) (*IDToken, error) {
 	}
 	authURL := cfg.AuthCodeURL(state, params...)
 
-	cb.serve(state)
+	cb.serve(callbackCheck{state: state, issuer: o.Issuer, issRequired: is.meta.ISSParameter}, o.autoclose())
 	fmt.Fprintf(o.Terminal, "Your browser will now be opened to:\n%s\n", authURL)
 	opened, detach := openURL(o.URLOpener, authURL, o.Terminal)
 	defer detach()
@@ -91,30 +79,16 @@ func interactiveToken(ctx context.Context, o *Options) (*IDToken, error) {
 		cb.finish(err)
 		return nil, err
 	}
-	tok, err := redeem(octx, hc, provider, cfg, o.ClientID, code, verifier, nonce)
+	tok, err := redeem(is, cfg, o.ClientID, code, verifier, nonce)
 	cb.finish(err)
 	return tok, err
-}
-
-// requireS256 checks the discovery document for PKCE S256.
-func requireS256(p *oidc.Provider) error {
-	var meta struct {
-		Methods []string `json:"code_challenge_methods_supported"`
-	}
-	if err := p.Claims(&meta); err != nil {
-		return fmt.Errorf("reading discovery document: %w", err)
-	}
-	if !slices.Contains(meta.Methods, "S256") {
-		return fmt.Errorf("%w (it lists %q)", ErrNoPKCE, meta.Methods)
-	}
-	return nil
 }
 
 // redeem exchanges the code (with the PKCE verifier) and verifies the ID
 // token: signature against the issuer's keys, issuer, audience = clientID,
 // expiry, nonce, and at_hash when present.
-func redeem(ctx context.Context, hc *http.Client, p *oidc.Provider, cfg *oauth2.Config, clientID, code, verifier, nonce string) (*IDToken, error) {
-	xctx := context.WithValue(ctx, oauth2.HTTPClient, hc)
+func redeem(is *issuer, cfg *oauth2.Config, clientID, code, verifier, nonce string) (*IDToken, error) {
+	xctx := context.WithValue(is.ctx, oauth2.HTTPClient, is.hc)
 	tok, err := cfg.Exchange(xctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, fmt.Errorf("exchanging the authorization code: %w", err)
@@ -123,19 +97,23 @@ func redeem(ctx context.Context, hc *http.Client, p *oidc.Provider, cfg *oauth2.
 	if !ok || raw == "" {
 		return nil, errors.New("the token response has no id_token")
 	}
-	idt, err := verifyIDToken(ctx, p, clientID, raw, tok.AccessToken, nonce)
+	idt, err := verifyIDToken(is.ctx, is.p, clientID, raw, tok.AccessToken, nonce, true)
 	if err != nil {
 		return nil, scrub(err, raw)
 	}
 	return idt, nil
 }
 
-func verifyIDToken(ctx context.Context, p *oidc.Provider, clientID, raw, accessToken, nonce string) (*IDToken, error) {
+// verifyIDToken checks the ID token's signature against the issuer's keys,
+// its issuer, audience (clientID) and expiry, then the nonce: it must
+// match when requireNonce is set, and otherwise whenever the token carries
+// one.
+func verifyIDToken(ctx context.Context, p *oidc.Provider, clientID, raw, accessToken, nonce string, requireNonce bool) (*IDToken, error) {
 	idt, err := p.VerifierContext(ctx, &oidc.Config{ClientID: clientID}).Verify(ctx, raw)
 	if err != nil {
 		return nil, fmt.Errorf("verifying the ID token: %w", err)
 	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
+	if (requireNonce || idt.Nonce != "") && subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
 		return nil, ErrNonceMismatch
 	}
 	if idt.AccessTokenHash != "" {
@@ -157,7 +135,7 @@ func verifyIDToken(ctx context.Context, p *oidc.Provider, clientID, raw, accessT
 	if subject == "" {
 		return nil, missingClaim("sub")
 	}
-	return &IDToken{Raw: raw, Issuer: idt.Issuer, Subject: subject, Email: c.Email, Expiry: idt.Expiry}, nil
+	return &IDToken{Raw: raw, Issuer: idt.Issuer, Subject: subject, Email: c.Email, Expiry: idt.Expiry, Audience: idt.Audience}, nil
 }
 
 // scrub guarantees an error never carries the token, whatever a library

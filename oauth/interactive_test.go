@@ -302,6 +302,25 @@ func TestInteractiveDefaultBrowser(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("pkg/browser runs xdg-open only on Linux")
 	}
+	fakeXDGOpen(t)
+	f := newFakeIssuer(t)
+	tok, term, err := login(t, f, func(o *Options) { o.URLOpener = "" })
+	if err != nil || tok.Subject != "alice@example.com" {
+		t.Fatalf("tok=%v err=%v\nterminal:\n%s", tok, err, term)
+	}
+	// Printed before the login ended. (What the browser prints after the
+	// login is discarded, so it cannot reach a terminal the caller closed.)
+	term.waitFor(t, "xdg-open chatter\n")
+}
+
+// fakeXDGOpen puts an xdg-open that fetches its URL with the opener
+// helper first (and alone) on PATH, for pkg/browser. It uses t.Setenv, so
+// the test cannot be parallel.
+func fakeXDGOpen(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("pkg/browser runs xdg-open only on Linux")
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -312,12 +331,9 @@ func TestInteractiveDefaultBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", dir)
-	f := newFakeIssuer(t)
-	tok, term, err := login(t, f, func(o *Options) { o.URLOpener = "" })
-	if err != nil || tok.Subject != "alice@example.com" {
-		t.Fatalf("tok=%v err=%v\nterminal:\n%s", tok, err, term)
-	}
-	// Printed before the login ended. (What the browser prints after the
-	// login is discarded, so it cannot reach a terminal the caller closed.)
-	term.waitFor(t, "xdg-open chatter\n")
+}
+
+// absentFile is a token file path that does not exist.
+func absentFile(t *testing.T) string {
+	return filepath.Join(t.TempDir(), "absent")
 }

@@ -53,6 +53,7 @@ type claims struct {
 	Expiry        json.RawMessage `json:"exp"`
 	Email         string          `json:"email"`
 	EmailVerified json.RawMessage `json:"email_verified"`
+	Audience      json.RawMessage `json:"aud"`
 }
 
 // ParseUnverified reads the claims of a compact JWT without checking its
@@ -90,7 +91,27 @@ func parseUnverified(raw string, now time.Time) (*IDToken, error) {
 	if subject == "" {
 		return nil, missingClaim("sub")
 	}
-	return &IDToken{Raw: raw, Issuer: c.Issuer, Subject: subject, Email: c.Email, Expiry: exp}, nil
+	aud, ok := audiences(c.Audience)
+	if !ok {
+		return nil, &ClaimError{Claim: "aud", Problem: "has an invalid"}
+	}
+	return &IDToken{Raw: raw, Issuer: c.Issuer, Subject: subject, Email: c.Email, Expiry: exp, Audience: aud}, nil
+}
+
+// audiences reads an aud claim: absent, a string or an array of strings.
+func audiences(v json.RawMessage) ([]string, bool) {
+	if len(v) == 0 || string(v) == "null" {
+		return nil, true
+	}
+	var one string
+	if json.Unmarshal(v, &one) == nil {
+		return []string{one}, true
+	}
+	var many []string
+	if json.Unmarshal(v, &many) == nil {
+		return many, true
+	}
+	return nil, false
 }
 
 // decodeClaims splits a compact JWS and decodes its header and payload.

@@ -33,6 +33,9 @@ func TestParseUnverifiedGood(t *testing.T) {
 			if tok.Raw != raw || tok.Issuer != "https://issuer.example" || tok.Subject != tc.subject || tok.Email != tc.email {
 				t.Errorf("got %+v", *tok)
 			}
+			if tc.name == "audience array and extra claims" && strings.Join(tok.Audience, ",") != "a,b" {
+				t.Errorf("Audience = %q", tok.Audience)
+			}
 			if want := exp.Add(time.Duration(tc.wantExpNano)); !tok.Expiry.Equal(want) {
 				t.Errorf("Expiry = %v, want %v", tok.Expiry, want)
 			}
@@ -129,6 +132,8 @@ func TestParseUnverifiedMissingClaims(t *testing.T) {
 		{"exp a string", "exp", "has an invalid", map[string]any{"iss": "https://i", "sub": "x", "exp": "tomorrow"}},
 		{"exp negative", "exp", "has an invalid", map[string]any{"iss": "https://i", "sub": "x", "exp": -5}},
 		{"exp absurd", "exp", "has an invalid", map[string]any{"iss": "https://i", "sub": "x", "exp": 1e300}},
+		{"aud a number", "aud", "has an invalid", map[string]any{"iss": "https://i", "sub": "x", "exp": future, "aud": 7}},
+		{"aud mixed array", "aud", "has an invalid", map[string]any{"iss": "https://i", "sub": "x", "exp": future, "aud": []any{"a", 1}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseUnverified(s.sign(t, tc.claims))

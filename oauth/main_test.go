@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) == 3 && os.Args[1] == openerHelperArg {
 		os.Exit(runOpenerHelper(os.Args[2]))
 	}
+	// The device flow's seconds (interval, slow_down, expires_in) pass
+	// 50 times faster in tests.
+	deviceUnit = 20 * time.Millisecond
 	os.Exit(m.Run())
 }
 
@@ -37,9 +41,16 @@ func runOpenerHelper(u string) int {
 		return 1
 	}
 	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "opener-helper:", err)
 		return 1
+	}
+	// Say whether the success page counts down to closing itself.
+	if m := regexp.MustCompile(`<span id="secs">\d+</span>`).Find(body); m != nil {
+		fmt.Printf("opener-helper: autoclose %s\n", m)
+	} else if bytes.Contains(body, []byte("<title>Signed in</title>")) {
+		fmt.Printf("opener-helper: autoclose off\n")
 	}
 	fmt.Printf("opener-helper: fetched, status %d\n", resp.StatusCode)
 	return 0

@@ -1,13 +1,15 @@
 // Package oauth obtains OIDC identity tokens for keyless signing: from the
-// SIGSTORE_ID_TOKEN environment variable, from a token file, or by running
-// the OAuth 2.0 authorization-code flow (PKCE S256, state and nonce) in the
-// user's browser against an OIDC issuer.
+// SIGSTORE_ID_TOKEN environment variable, from a token file, from GitHub
+// Actions' token endpoint, by running the OAuth 2.0 authorization-code flow
+// (PKCE S256, state and nonce) in the user's browser, or by the device
+// authorization grant (RFC 8628) for machines without a browser.
 //
 // It is not a general OAuth client: it never refreshes tokens, never caches
-// them and never writes them anywhere. Tokens from the environment or a file
-// are only decoded (ParseUnverified); their signature is checked by the
-// certificate authority (Fulcio) that receives them. Tokens from the browser
-// flow are fully verified (signature, issuer, audience, expiry, nonce).
+// them and never writes them anywhere. Ambient tokens (environment, file,
+// GitHub Actions) are only decoded (ParseUnverified); their signature is
+// checked by the certificate authority (Fulcio) that receives them. Tokens
+// from the browser and device flows are fully verified (signature, issuer,
+// audience, expiry, nonce).
 //
 // Human-readable messages (the URL to open, browser chatter) go to
 // Options.Terminal only, never to standard output, which carries the
@@ -20,11 +22,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
 
-// Provider names accepted in Options.Provider.
+// Provider names accepted in Options.Provider (the reference's names).
 const (
 	ProviderAuto          = ""
 	ProviderInteractive   = "interactive"
@@ -43,14 +47,16 @@ const DefaultTokenFile = "/var/run/sigstore/cosign/oidc-token"
 
 // Defaults applied to zero durations in Options.
 const (
-	DefaultTimeout      = 30 * time.Second
-	DefaultLoginTimeout = 120 * time.Second
+	DefaultTimeout          = 30 * time.Second
+	DefaultLoginTimeout     = 120 * time.Second
+	DefaultAutocloseTimeout = 6 * time.Second
 )
 
 // Options selects and configures a token source. The zero value (plus an
 // Issuer and ClientID for the browser flow) is the safe default.
 type Options struct {
-	// Provider is one of the Provider* names; "" picks automatically (see Get).
+	// Provider is one of the Provider* names; "" picks automatically (see
+	// Get).
 	Provider string
 	// Issuer is the OIDC issuer URL used by the interactive flow.
 	Issuer string
@@ -66,20 +72,27 @@ type Options struct {
 	// ConnectorID adds connector_id=... to the authorization URL (Dex).
 	ConnectorID string
 	// TokenFile is the filesystem provider's path (DefaultTokenFile when
-	// empty and Provider is "filesystem"). In auto mode it is used only
-	// when set and the file exists.
+	// empty). In auto mode the file is used when it exists.
 	TokenFile string
 	// URLOpener is a command that opens the login URL, e.g.
 	// `firefox --new-tab {{.URL}}`. It is split shell-style (single and
 	// double quotes group; backslashes are literal, so Windows paths work),
 	// each word is a text/template over {{.URL}}, and it runs without a
-	// shell. Empty means github.com/pkg/browser.
+	// shell. Empty means github.com/pkg/browser. In auto mode a URL opener
+	// also means "a browser can be opened here" (see Get).
 	URLOpener string
 	// Timeout bounds each network request (DefaultTimeout when zero).
 	Timeout time.Duration
 	// LoginTimeout bounds the wait for the browser callback
-	// (DefaultLoginTimeout when zero).
+	// (DefaultLoginTimeout when zero). The device flow is bounded by the
+	// lifetime the issuer gives its device code instead.
 	LoginTimeout time.Duration
+	// DisableAutoclose keeps the browser's success page open; by default
+	// it counts down AutocloseTimeout and then closes its tab.
+	DisableAutoclose bool
+	// AutocloseTimeout is the success page's countdown
+	// (DefaultAutocloseTimeout when zero).
+	AutocloseTimeout time.Duration
 	// Terminal receives human messages. It must never be os.Stdout. Nil
 	// discards them.
 	Terminal io.Writer
@@ -98,6 +111,8 @@ type IDToken struct {
 	Subject string
 	// Email is the email claim, if any.
 	Email string
+	// Audience is the aud claim.
+	Audience []string
 	// Expiry is the exp claim.
 	Expiry time.Time
 	// Source names the provider that produced the token.
@@ -129,16 +144,20 @@ func (e *unsupportedError) Error() string {
 
 func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupportedProvider }
 
-// source produces a token for one provider. New providers (device,
-// github-actions) are added to the sources map.
+// source produces a token for one provider.
 type source func(ctx context.Context, o *Options) (*IDToken, error)
 
 var sources = map[string]source{
 	ProviderEnvVar:        envToken,
 	ProviderFilesystem:    fileToken,
+	ProviderGitHubActions: githubActionsToken,
 	ProviderInteractive:   interactiveToken,
-	ProviderDevice:        unsupported(ProviderDevice),
-	ProviderGitHubActions: unsupported(ProviderGitHubActions),
+	ProviderDevice:        deviceToken,
+	// Accepted by the configuration for compatibility with the reference.
+	"buildkite-agent":          unsupported("buildkite-agent"),
+	"spiffe":                   unsupported("spiffe"),
+	"google-workload-identity": unsupported("google-workload-identity"),
+	"google-impersonate":       unsupported("google-impersonate"),
 }
 
 func unsupported(name string) source {
@@ -147,25 +166,44 @@ func unsupported(name string) source {
 	}
 }
 
-// Get returns an ID token from the source chosen by o.Provider. With
-// Provider "" it uses, in order: SIGSTORE_ID_TOKEN when set and non-empty,
-// then o.TokenFile when set and the file exists, then the interactive flow.
+// Get returns an ID token from the source chosen by o.Provider.
+//
+// With Provider "" it takes the first of these that applies:
+//
+//  1. envvar: SIGSTORE_ID_TOKEN is set and not blank;
+//  2. filesystem: o.TokenFile (or DefaultTokenFile) exists;
+//  3. github-actions: ACTIONS_ID_TOKEN_REQUEST_URL and
+//     ACTIONS_ID_TOKEN_REQUEST_TOKEN are both set (a GitHub Actions job
+//     with `permissions: id-token: write`);
+//  4. device, when no browser can be shown here (see [Headless]) and no
+//     URL opener is configured; the terminal says why. If the issuer has
+//     no device endpoint, the browser flow runs instead;
+//  5. interactive.
+//
 // Once a source is chosen its failure is returned; there is no fallback
-// (an expired SIGSTORE_ID_TOKEN must not silently open a browser).
+// to another identity (an expired SIGSTORE_ID_TOKEN must not silently
+// open a browser, and a failed GitHub Actions request must not sign as
+// whoever logs in next).
 func Get(ctx context.Context, o Options) (*IDToken, error) {
 	o.setDefaults()
 	name := o.Provider
-	if name == ProviderAuto {
+	auto := name == ProviderAuto
+	if auto {
 		name = o.autoProvider()
 	}
 	src, ok := sources[name]
 	if !ok {
 		return nil, fmt.Errorf("oauth: unknown token provider %q (want interactive, device, filesystem, envvar or github-actions)", o.Provider)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("oauth: %w", err)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("oauth: %w", context.Cause(ctx))
 	}
 	tok, err := src(ctx, &o)
+	if auto && name == ProviderDevice && errors.Is(err, ErrNoDeviceFlow) {
+		fmt.Fprintf(o.Terminal, "The issuer does not offer the device flow; signing in with a browser instead.\n")
+		name = ProviderInteractive
+		tok, err = interactiveToken(ctx, &o)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("oauth: %s: %w", name, err)
 	}
@@ -177,12 +215,50 @@ func (o *Options) autoProvider() string {
 	if v, ok := o.LookupEnv(EnvIDToken); ok && trimToken(v) != "" {
 		return ProviderEnvVar
 	}
-	if o.TokenFile != "" {
-		if _, err := os.Stat(o.TokenFile); err == nil {
-			return ProviderFilesystem
+	if o.TokenFile == "" {
+		o.TokenFile = DefaultTokenFile
+	}
+	if _, err := os.Stat(o.TokenFile); err == nil {
+		return ProviderFilesystem
+	}
+	if githubActionsAvailable(o.LookupEnv) {
+		return ProviderGitHubActions
+	}
+	if o.URLOpener == "" {
+		if why := Headless(o.LookupEnv, runtime.GOOS); why != "" {
+			fmt.Fprintf(o.Terminal, "No browser can be opened here (%s): signing in with a code instead.\n"+
+				"(Set gitsign.tokenProvider or GITSIGN_TOKEN_PROVIDER to \"interactive\" to use a browser anyway.)\n", why)
+			return ProviderDevice
 		}
 	}
 	return ProviderInteractive
+}
+
+// Headless says why a browser login on this machine would not reach the
+// person, or returns "" when it can. goos is runtime.GOOS. The rules:
+//
+//   - an SSH session (SSH_CONNECTION, SSH_CLIENT or SSH_TTY set): a browser
+//     would start on the remote machine, or not at all, and the person's
+//     own browser cannot reach the callback listener here;
+//   - on Linux and the BSDs, neither DISPLAY nor WAYLAND_DISPLAY set (a
+//     console, container or CI job without a graphical session).
+//
+// macOS and Windows always have a browser to open.
+func Headless(lookupEnv func(string) (string, bool), goos string) string {
+	set := func(k string) bool { v, _ := lookupEnv(k); return strings.TrimSpace(v) != "" }
+	for _, k := range []string{"SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"} {
+		if set(k) {
+			return "this is an SSH session: " + k + " is set"
+		}
+	}
+	switch goos {
+	case "darwin", "windows", "ios", "android", "js", "wasip1", "plan9":
+		return ""
+	}
+	if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+		return "there is no display: neither DISPLAY nor WAYLAND_DISPLAY is set"
+	}
+	return ""
 }
 
 func (o *Options) setDefaults() {
@@ -203,6 +279,9 @@ func (o *Options) setDefaults() {
 	if o.Provider == ProviderFilesystem && o.TokenFile == "" {
 		o.TokenFile = DefaultTokenFile
 	}
+	if o.AutocloseTimeout <= 0 {
+		o.AutocloseTimeout = DefaultAutocloseTimeout
+	}
 }
 
 // lockedWriter serialises writes from the flow, the opener and the browser.
@@ -215,4 +294,12 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// autoclose is the success page's countdown, 0 when it stays open.
+func (o *Options) autoclose() time.Duration {
+	if o.DisableAutoclose {
+		return 0
+	}
+	return o.AutocloseTimeout
 }

@@ -94,25 +94,44 @@ func TestAutoOrder(t *testing.T) {
 	tk := mintTokens(t)
 	file := writeToken(t, tk.file)
 	missing := filepath.Join(t.TempDir(), "absent")
+	gha := map[string]string{EnvActionsRequestURL: "ftp://actions.example/token", EnvActionsRequestToken: "secret"}
+	display := map[string]string{"DISPLAY": ":0"}
+	with := func(m map[string]string, kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			out[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
 	for _, tc := range []struct {
 		name       string
 		env        map[string]string
 		tokenFile  string
+		opener     string
 		wantSource string
 		wantRaw    string
 		wantErr    string
 	}{
-		{"env beats file", map[string]string{EnvIDToken: tk.env}, file, "envvar", tk.env, ""},
-		{"file when env unset", nil, file, "filesystem", tk.file, ""},
-		{"file when env blank", map[string]string{EnvIDToken: " "}, file, "filesystem", tk.file, ""},
-		// Interactive is chosen; with no issuer it fails at once.
-		{"interactive when file missing", nil, missing, "", "", "oauth: interactive: no OIDC issuer configured"},
-		{"interactive when nothing set", nil, "", "", "", "oauth: interactive: no OIDC issuer configured"},
+		{"env beats file", with(gha, EnvIDToken, tk.env), file, "", "envvar", tk.env, ""},
+		{"file when env unset", gha, file, "", "filesystem", tk.file, ""},
+		{"file when env blank", with(gha, EnvIDToken, " "), file, "", "filesystem", tk.file, ""},
+		// The later sources fail at once here (no issuer, a bad URL):
+		// the error says which one was chosen.
+		{"github actions after file", gha, missing, "", "", "", "oauth: github-actions: ACTIONS_ID_TOKEN_REQUEST_URL must be an https URL"},
+		{"github actions needs both variables", with(display, EnvActionsRequestURL, "https://x"), missing, "", "", "", "oauth: interactive: no OIDC issuer configured"},
+		{"interactive with a display", display, missing, "", "", "", "oauth: interactive: no OIDC issuer configured"},
+		{"interactive on wayland", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, missing, "", "", "", "oauth: interactive: no OIDC issuer configured"},
+		{"device without a display", nil, missing, "", "", "", "oauth: device: no OIDC issuer configured"},
+		{"device over ssh", with(display, "SSH_TTY", "/dev/pts/3"), missing, "", "", "", "oauth: device: no OIDC issuer configured"},
+		{"an URL opener means a browser", map[string]string{"SSH_CONNECTION": "a b c d"}, missing, "my-browser {{.URL}}", "", "", "oauth: interactive: no OIDC issuer configured"},
 		// A chosen source that fails is not skipped for the next one.
-		{"expired env does not fall back", map[string]string{EnvIDToken: tk.expired}, file, "", "", "oauth: envvar: reading SIGSTORE_ID_TOKEN: identity token from https://env.example expired"},
+		{"expired env does not fall back", map[string]string{EnvIDToken: tk.expired}, file, "", "", "", "oauth: envvar: reading SIGSTORE_ID_TOKEN: identity token from https://env.example expired"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tok, err := Get(context.Background(), Options{TokenFile: tc.tokenFile, LookupEnv: env(tc.env)})
+			tok, err := Get(context.Background(), Options{TokenFile: tc.tokenFile, URLOpener: tc.opener, LookupEnv: env(tc.env)})
 			if tc.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want prefix %q", err, tc.wantErr)
@@ -129,8 +148,41 @@ func TestAutoOrder(t *testing.T) {
 	}
 }
 
+func TestAutoUsesDefaultTokenFile(t *testing.T) {
+	if _, err := os.Stat(DefaultTokenFile); err == nil {
+		t.Skip("a real token file exists on this machine")
+	}
+	// Absent: the next source is tried.
+	_, err := Get(context.Background(), Options{LookupEnv: env(map[string]string{"DISPLAY": ":0"})})
+	if err == nil || !strings.HasPrefix(err.Error(), "oauth: interactive:") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestHeadless(t *testing.T) {
+	for _, tc := range []struct {
+		goos string
+		env  map[string]string
+		want string
+	}{
+		{"linux", map[string]string{"DISPLAY": ":0"}, ""},
+		{"linux", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, ""},
+		{"linux", map[string]string{"DISPLAY": "  "}, "there is no display: neither DISPLAY nor WAYLAND_DISPLAY is set"},
+		{"freebsd", nil, "there is no display"},
+		{"darwin", nil, ""},
+		{"windows", nil, ""},
+		{"darwin", map[string]string{"SSH_CONNECTION": "1 2 3 4"}, "this is an SSH session: SSH_CONNECTION is set"},
+		{"linux", map[string]string{"DISPLAY": "localhost:10.0", "SSH_CLIENT": "1 2 3"}, "this is an SSH session: SSH_CLIENT is set"},
+		{"windows", map[string]string{"SSH_TTY": "/dev/pts/0"}, "this is an SSH session: SSH_TTY is set"},
+	} {
+		if got := Headless(env(tc.env), tc.goos); !strings.HasPrefix(got, tc.want) || (tc.want == "") != (got == "") {
+			t.Errorf("Headless(%v, %s) = %q, want %q", tc.env, tc.goos, got, tc.want)
+		}
+	}
+}
+
 func TestUnsupportedAndUnknownProviders(t *testing.T) {
-	for _, name := range []string{"device", "github-actions"} {
+	for _, name := range []string{"buildkite-agent", "spiffe", "google-workload-identity", "google-impersonate"} {
 		_, err := Get(context.Background(), Options{Provider: name})
 		if !errors.Is(err, ErrUnsupportedProvider) || !strings.Contains(err.Error(), "token provider "+name+" is not supported yet") {
 			t.Errorf("%s: %v", name, err)
