@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/github/smimesign/ietf-cms/protocol"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/rekor"
@@ -59,4 +62,42 @@ func verifierWithEditedRoot(t *testing.T, edit func(map[string]any)) *Verifier {
 		t.Fatal(err)
 	}
 	return &Verifier{Trust: tr, Policy: billy}
+}
+
+// editEntry returns sig with its embedded log entry changed by edit.
+func editEntry(t *testing.T, sig []byte, edit func(*protorekor.TransparencyLogEntry)) []byte {
+	t.Helper()
+	p, err := cms.Parse(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si := &p.SignedData.SignerInfos[0]
+	for i, a := range si.UnsignedAttrs {
+		if !a.Type.Equal(rekor.OIDTransparencyLogEntry) {
+			continue
+		}
+		v, err := a.Value()
+		if err != nil || len(v.Elements) != 1 {
+			t.Fatal("bad attribute")
+		}
+		tle, err := rekor.DecodeEntry(v.Elements[0].Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(tle)
+		b, err := proto.Marshal(tle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attr, err := protocol.NewAttribute(rekor.OIDTransparencyLogEntry, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		si.UnsignedAttrs[i] = attr
+	}
+	der, err := p.SignedData.ContentInfoDER()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cms.Armor(der)
 }

@@ -77,7 +77,10 @@ type Error struct {
 	Err  error
 }
 
-func (e *Error) Error() string { return e.Err.Error() }
+// Error is the failure on one line (some causes span several).
+func (e *Error) Error() string {
+	return strings.Join(strings.Fields(e.Err.Error()), " ")
+}
 func (e *Error) Unwrap() error { return e.Err }
 
 func fail(kind Kind, cert *x509.Certificate, format string, args ...any) *Error {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
 )
 
@@ -160,4 +162,32 @@ func TestPolicyComplete(t *testing.T) {
 	if _, err := (Policy{IdentityRegexps: []string{"("}, Issuers: []string{"x"}}).identities(); err == nil {
 		t.Error("bad regexp accepted")
 	}
+}
+
+// TestTamperedEntries changes one part of an embedded log entry at a time.
+func TestTamperedEntries(t *testing.T) {
+	vec := vectors(t, "commits")[0]
+	v := builtinVerifier(t, billy)
+	for name, edit := range map[string]func(*protorekor.TransparencyLogEntry){
+		"inclusion proof hash corrupted":         func(e *protorekor.TransparencyLogEntry) { e.InclusionProof.Hashes[0][0] ^= 1 },
+		"root hash corrupted":                    func(e *protorekor.TransparencyLogEntry) { e.InclusionProof.RootHash[0] ^= 1 },
+		"integrated time in the future":          func(e *protorekor.TransparencyLogEntry) { e.IntegratedTime += 86400 * 365 },
+		"integrated time before the certificate": func(e *protorekor.TransparencyLogEntry) { e.IntegratedTime -= 3600 },
+		"SET corrupted":                          func(e *protorekor.TransparencyLogEntry) { e.InclusionPromise.SignedEntryTimestamp[10] ^= 1 },
+		"log index changed":                      func(e *protorekor.TransparencyLogEntry) { e.LogIndex++ },
+		"checkpoint signature corrupted": func(e *protorekor.TransparencyLogEntry) {
+			c := []byte(e.InclusionProof.Checkpoint.Envelope)
+			c[len(c)-5] ^= 1
+			e.InclusionProof.Checkpoint.Envelope = string(c)
+		},
+	} {
+		expectFail(t, v, name, vec.payload, editEntry(t, vec.sig, edit), Bad, "")
+	}
+}
+
+// TestNoTrustedCTLog: without the CT log's key the SCT cannot be checked.
+func TestNoTrustedCTLog(t *testing.T) {
+	vec := vectors(t, "commits")[0]
+	v := verifierWithEditedRoot(t, func(m map[string]any) { m["ctlogs"] = []any{} })
+	expectFail(t, v, "no CT log", vec.payload, vec.sig, Bad, "")
 }

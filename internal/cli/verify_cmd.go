@@ -198,7 +198,11 @@ func resolveTags(ctx context.Context, names []string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("no tag %s", n)
 		}
-		ids = append(ids, strings.TrimSpace(string(out)))
+		id := strings.TrimSpace(string(out))
+		if typ, err := git(ctx, nil, "cat-file", "-t", id); err != nil || strings.TrimSpace(string(typ)) != "tag" {
+			return nil, fmt.Errorf("tag %s is a lightweight tag: it has no signature of its own (verify the commit with gitsign verify %s)", n, n)
+		}
+		ids = append(ids, id)
 	}
 	return ids, nil
 }

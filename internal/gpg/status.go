@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -80,7 +81,7 @@ func (s *Status) NewSig() { s.emit("NEWSIG") }
 
 // GoodSig reports a good signature by the certificate fpr names, whose
 // identity (user id, for git's %GS) is uid.
-func (s *Status) GoodSig(fpr, uid string) { s.emit("GOODSIG %s %s", fpr, uid) }
+func (s *Status) GoodSig(fpr, uid string) { s.emit("GOODSIG %s %s", fpr, clean(uid)) }
 
 // ValidSig reports the good signature's details: fingerprint, creation
 // date and time, no expiry, version 0, algorithms, class 00, and the
@@ -90,7 +91,18 @@ func (s *Status) ValidSig(fpr string, t time.Time, pkAlgo, hashAlgo int) {
 }
 
 // BadSig reports a signature that is wrong, or by someone not trusted.
-func (s *Status) BadSig(fpr, uid string) { s.emit("BADSIG %s %s", fpr, uid) }
+func (s *Status) BadSig(fpr, uid string) { s.emit("BADSIG %s %s", fpr, clean(uid)) }
+
+// clean keeps a user id on its line: control characters, which could
+// start a forged status line, become '?'.
+func clean(uid string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
+			return '?'
+		}
+		return r
+	}, uid)
+}
 
 // ErrSig reports a signature that could not be checked (rc 4: unknown
 // algorithm or malformed; rc 9: missing certificate or trust material).
