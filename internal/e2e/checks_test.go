@@ -251,27 +251,17 @@ func (s *signed) checkOnline(t *testing.T) {
 		t.Fatalf("Rekor search for sha256(%s): %s (%v)", s.id, res, err)
 	}
 	body, _, _, _ := rekorV1Entry(t, "/"+uuids[0])
-	var e struct {
-		Spec struct {
-			Data struct {
-				Hash struct{ Algorithm, Value string }
-			}
-			Signature struct {
-				Content   []byte
-				PublicKey struct{ Content []byte }
-			}
-		}
-	}
-	if err := json.Unmarshal(body, &e); err != nil {
+	hash, sig, pubPEM, err := rekor.HashedRekordV001Parts(body)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Spec.Data.Hash.Value != hex.EncodeToString(digest[:]) {
-		t.Errorf("entry hash %s, want sha256(%q)", e.Spec.Data.Hash.Value, s.id)
+	if !bytes.Equal(hash, digest[:]) {
+		t.Errorf("entry hash %x, want sha256(%q)", hash, s.id)
 	}
-	if block, _ := pem.Decode(e.Spec.Signature.PublicKey.Content); block == nil || !bytes.Equal(block.Bytes, s.cert.Raw) {
+	if block, _ := pem.Decode(pubPEM); block == nil || !bytes.Equal(block.Bytes, s.cert.Raw) {
 		t.Error("entry is not for the signing certificate")
 	}
-	if err := s.cert.CheckSignature(x509.ECDSAWithSHA256, []byte(s.id), e.Spec.Signature.Content); err != nil {
+	if err := s.cert.CheckSignature(x509.ECDSAWithSHA256, []byte(s.id), sig); err != nil {
 		t.Errorf("entry's signature over the object id does not verify with the signing key: %v", err)
 	}
 }
