@@ -40,3 +40,9 @@ stack-down:
 
 clean:
 	rm -rf bin
+
+## bench: performance benchmarks and their ratios (hack/bench/README.md).
+## The first run signs 1,000 commits on the local stack and caches them.
+.PHONY: bench
+bench:
+	hack/bench/run
