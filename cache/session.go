@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -247,6 +248,7 @@ func (s *Session) do(f func() error) error {
 
 func (s *Session) failed(err error) {
 	var ke *KeyringError
+	var oe *OwnerError
 	switch {
 	case errors.As(err, &ke):
 		if s.noteDue() {
@@ -255,6 +257,10 @@ func (s *Session) failed(err error) {
 		s.warned = true
 	case s.agent != "" && errors.Is(err, fs.ErrNotExist):
 		s.warn("no credential cache agent is running at %s; logging in without it (start gitsign-credential-cache, or unset GITSIGN_CREDENTIAL_CACHE)", s.agent)
+	case s.agent != "" && errors.Is(err, syscall.ECONNREFUSED):
+		s.warn("the credential cache agent at %s is not running (connection refused); logging in without it", s.agent)
+	case errors.As(err, &oe):
+		s.warn("not using the credential cache agent at %s: it belongs to uid %d, not to you (uid %d); logging in without it", s.agent, oe.UID, oe.You)
 	case s.agent != "":
 		s.warn("credential cache agent at %s: %v; logging in without it", s.agent, err)
 	default:
