@@ -124,12 +124,12 @@ func processes(match func(pid int, cmdline, exe, cwd string) bool) []int {
 	return pids
 }
 
-// loginRepo is newRepo for tests that must log in on every signature: no
-// credential cache agent can be found (its default socket is under
-// XDG_CACHE_HOME), so every signature is a fresh login.
+// loginRepo is newRepo for tests that must log in on every signature: the
+// credential cache is off (and, in case, its agent's default socket under
+// XDG_CACHE_HOME cannot be found).
 func loginRepo(t *testing.T, env ...string) *repo {
 	t.Helper()
-	return newRepo(t, append([]string{"XDG_CACHE_HOME=" + t.TempDir(), "GITSIGN_CREDENTIAL_CACHE="}, env...)...)
+	return newRepo(t, append([]string{"GITSIGN_CACHE=off", "XDG_CACHE_HOME=" + t.TempDir(), "GITSIGN_CREDENTIAL_CACHE="}, env...)...)
 }
 
 // signedAsAlice checks the commit at HEAD: its signature parses, names
