@@ -242,7 +242,13 @@ func (s *Session) do(f func() error) error {
 	case err := <-done:
 		return err
 	case <-time.After(limit):
-		return fmt.Errorf("cache: no answer from %s within %s", s.where, limit)
+		err := fmt.Errorf("cache: no answer from %s within %s", s.where, limit)
+		if s.kr != nil {
+			// A keyring that hangs (waiting on an unlock prompt nobody
+			// sees) is as good as none.
+			return &KeyringError{Err: err}
+		}
+		return err
 	}
 }
 

@@ -42,6 +42,12 @@ func TestSessionWithAgent(t *testing.T) {
 	if c := Open(Settings{Socket: path}).Get(testKey); c == nil || !sameCredential(c, cred) {
 		t.Fatalf("a second session got %v; want the credential", c)
 	}
+	// gitsign checks expiry with its own clock too: an agent whose clock
+	// lags (or a buggy one) cannot hand out a certificate about to end.
+	later := Open(Settings{Socket: path, Warn: &warn, Now: func() time.Time { return time.Now().Add(9*time.Minute + 30*time.Second) }})
+	if c := later.Get(testKey); c != nil {
+		t.Errorf("a session whose clock is within the margin of NotAfter got %v", c)
+	}
 	if entries, err := s.Status(testKey); err != nil || len(entries) != 1 {
 		t.Errorf("Status = %v, %v", entries, err)
 	}
@@ -167,6 +173,7 @@ func TestSessionKeyring(t *testing.T) {
 	mem.err = nil
 	mem.hang = make(chan struct{})
 	defer close(mem.hang)
+	os.Remove(filepath.Join(state, "keyring-unavailable"))
 	warn.Reset()
 	start := time.Now()
 	if open().Get(testKey) != nil {

@@ -86,6 +86,8 @@ type cacheAgent struct {
 	sock string
 	logs *lockedBuffer
 	done chan error
+	// sockStays is set when the socket is not the agent's to remove.
+	sockStays bool
 }
 
 // startCacheAgent runs the agent on sock and waits until it accepts
@@ -100,7 +102,10 @@ func startCacheAgent(t *testing.T, sock string) *cacheAgent {
 // and a copy of the agent, to run it as another user).
 func startCacheAgentArgv(t *testing.T, sock string, command ...string) *cacheAgent {
 	t.Helper()
-	argv := append(append([]string{}, command...), "--socket", sock)
+	argv := append([]string{}, command...)
+	if !strings.HasSuffix(argv[len(argv)-1], "--systemd-socket-activation") {
+		argv = append(argv, "--socket", sock)
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "HOME="+filepath.Dir(sock))
 	a := &cacheAgent{t: t, cmd: cmd, sock: sock, logs: &lockedBuffer{}, done: make(chan error, 1)}
@@ -141,7 +146,7 @@ func (a *cacheAgent) stop() {
 		if err != nil {
 			a.t.Errorf("the agent exited with %v after SIGTERM:\n%s", err, a.logs.String())
 		}
-		if _, err := os.Lstat(a.sock); !errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Lstat(a.sock); !a.sockStays && !errors.Is(err, os.ErrNotExist) {
 			a.t.Errorf("the agent left its socket behind: %v", err)
 		}
 	case <-time.After(10 * time.Second):
@@ -149,12 +154,6 @@ func (a *cacheAgent) stop() {
 		<-a.done
 		a.t.Errorf("the agent did not stop on SIGTERM:\n%s", a.logs.String())
 	}
-}
-
-// kill ends the agent with SIGKILL, leaving a stale socket behind.
-func (a *cacheAgent) kill() {
-	a.cmd.Process.Kill()
-	<-a.done
 }
 
 // withEnv returns a copy of r whose commands also get env.
@@ -369,4 +368,28 @@ func TestCacheAgentKilled(t *testing.T) {
 		t.Errorf("want one timeout warning:\n%s", log)
 	}
 	hung.cmd.Process.Signal(syscall.SIGCONT)
+}
+
+// TestCacheSystemdActivation: the agent started the way the units in
+// contrib/systemd start it, by systemd's own socket activation tool
+// (systemd-socket-activate passes the listening socket as fd 3 with
+// LISTEN_FDS and LISTEN_PID, as systemd does).
+func TestCacheSystemdActivation(t *testing.T) {
+	activate, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		t.Fatal("systemd-socket-activate is not installed (Debian package systemd)")
+	}
+	sock := filepath.Join(cacheTempDir(t, 0o700), "cache.sock")
+	a := startCacheAgentArgv(t, sock, activate, "-l", sock, cacheAgentBin(t), "--systemd-socket-activation")
+	a.sockStays = true // systemd's socket, not the agent's
+	r := cacheRepo(t, sock)
+	r.withEnv("SIGSTORE_ID_TOKEN=" + token(t)).commit("login")
+	r.commit("from the socket-activated agent")
+	sigs := r.signatures(2)
+	if serial(sigs[0]) != serial(sigs[1]) {
+		t.Error("the second commit did not use the cached credential")
+	}
+	if !strings.Contains(a.logs.String(), "stored a credential") {
+		t.Errorf("agent log:\n%s", a.logs.String())
+	}
 }
