@@ -74,14 +74,16 @@ func (m *Messages) Terminal() io.Writer {
 	})
 }
 
+// write appends to the log first: if git has gone (Ctrl-C), writing to
+// its closed stderr ends the process, and the log must have the line.
 func (m *Messages) write(w io.Writer, format string, args ...any) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	line := fmt.Sprintf(format, args...)
-	io.WriteString(w, line)
 	if m.log != nil {
 		io.WriteString(m.log, line)
 	}
+	io.WriteString(w, line)
 }
 
 // Close releases the terminal and log files.
