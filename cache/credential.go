@@ -11,9 +11,11 @@ import (
 
 // ExpiryMargin is how long before its certificate's NotAfter a credential
 // stops being handed out. Signing after a cache hit still takes a log
-// upload and maybe a timestamp; the certificate must outlive them, or the
-// signature's log time would fall outside its validity.
-const ExpiryMargin = time.Minute
+// upload and maybe a timestamp, each with its timeout and retries (30
+// seconds per attempt by default); the certificate must outlive them, or
+// the signature's log time would fall outside its validity. A Fulcio
+// certificate lasts 10 minutes, so a login serves for 8.
+const ExpiryMargin = 2 * time.Minute
 
 // Limits on what a credential and a key may hold. They bound the agent's
 // memory and every message, and are far above real values (a Fulcio chain
