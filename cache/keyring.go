@@ -61,8 +61,9 @@ type KeyringError struct {
 func (e *KeyringError) Error() string { return "cache: OS keyring: " + e.Err.Error() }
 func (e *KeyringError) Unwrap() error { return e.Err }
 
-// Get returns the credential stored under k, or ErrNotFound. An item
-// whose certificate is within ExpiryMargin of its end is deleted.
+// Get returns the credential stored under k, or an error matching
+// ErrNotFound when there is none, or none usable. An item whose
+// certificate is within ExpiryMargin of its end is deleted.
 func (kr *Keyring) Get(k Key) (*Credential, error) {
 	v, err := kr.secrets.Get(KeyringService, k.String())
 	if errors.Is(err, keyring.ErrNotFound) {
@@ -73,7 +74,9 @@ func (kr *Keyring) Get(k Key) (*Credential, error) {
 	}
 	c, err := decodeKeyringValue(v)
 	if err != nil {
-		return nil, fmt.Errorf("cache: the keyring item for %s is unreadable: %w", k, err)
+		// Corrupt, or written by a later version: a miss. The next login
+		// overwrites it.
+		return nil, fmt.Errorf("%w (the keyring item is unreadable: %v)", ErrNotFound, err)
 	}
 	if !c.usableAt(kr.now()) {
 		kr.secrets.Delete(KeyringService, k.String())

@@ -132,12 +132,19 @@ func TestKeyringFailures(t *testing.T) {
 	mem := newMemSecrets()
 	kr := &Keyring{now: func() time.Time { return t0 }, secrets: mem}
 	mem.items[KeyringService+"\x00"+testKey.String()] = "gitsign-credential-v1:!!!"
-	if _, err := kr.Get(testKey); err == nil || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "unreadable") {
-		t.Errorf("Get of a corrupt item: %v; want 'unreadable'", err)
+	if _, err := kr.Get(testKey); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "unreadable") {
+		t.Errorf("Get of a corrupt item: %v; want a miss saying 'unreadable'", err)
 	}
 	mem.items[KeyringService+"\x00"+testKey.String()] = "hunter2"
-	if _, err := kr.Get(testKey); err == nil || !strings.Contains(err.Error(), "unknown format") {
-		t.Errorf("Get of a foreign item: %v; want 'unknown format'", err)
+	if _, err := kr.Get(testKey); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "unknown format") {
+		t.Errorf("Get of a foreign item: %v; want a miss saying 'unknown format'", err)
+	}
+	// The next login overwrites it.
+	if err := kr.Put(testKey, newCredential(t, t0.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.Get(testKey); err != nil {
+		t.Errorf("Get after overwriting a foreign item: %v", err)
 	}
 	mem.err = errors.New("The name org.freedesktop.secrets was not provided by any .service files")
 	var ke *KeyringError

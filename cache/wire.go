@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // The agent protocol, version 1.
@@ -107,7 +108,9 @@ type AgentError struct {
 	Message string
 }
 
-func (e *AgentError) Error() string { return "cache: agent: " + e.Message }
+func (e *AgentError) Error() string {
+	return "cache: the agent refused: " + strings.TrimPrefix(e.Message, "cache: ")
+}
 
 // Is makes errors.Is(err, ErrNotFound) true for a not-found reply.
 func (e *AgentError) Is(target error) bool {
