@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/internal/config"
@@ -80,6 +81,9 @@ func login(ctx context.Context, cfg *config.Config, hc *httpx.Client, term io.Wr
 		URLOpener:    cfg.URLOpener,
 		Timeout:      cfg.Timeout,
 		Terminal:     term,
+
+		DisableAutoclose: !cfg.Autoclose,
+		AutocloseTimeout: time.Duration(cfg.AutocloseTimeout) * time.Second,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("getting an identity token: %w", err)

@@ -98,8 +98,12 @@ func run(repo string, n, chains int, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
+	who := "(cached credential)"
+	if tok != nil {
+		who = tok.Email
+	}
 	fmt.Fprintf(os.Stderr, "mkrange: logged in as %s in %.1fs; certificate valid until %s\n",
-		tok.Email, time.Since(t0).Seconds(), id.Leaf().NotAfter.UTC().Format(time.RFC3339))
+		who, time.Since(t0).Seconds(), id.Leaf().NotAfter.UTC().Format(time.RFC3339))
 	signer := &gitsign.Signer{Config: cfg, HTTP: hc}
 
 	seq := 0
