@@ -191,3 +191,30 @@ func TestNoTrustedCTLog(t *testing.T) {
 	v := verifierWithEditedRoot(t, func(m map[string]any) { m["ctlogs"] = []any{} })
 	expectFail(t, v, "no CT log", vec.payload, vec.sig, Bad, "")
 }
+
+// TestTrustValidityWindows: trust material counts only within the validity
+// window the trusted root gives it, judged at the log's time (the
+// reference ignored these windows; cosign once checked chains at the
+// leaf's NotBefore, GHSA-wfqv-66vq-46rm).
+func TestTrustValidityWindows(t *testing.T) {
+	vec := vectors(t, "commits")[0] // signed July 2026
+	end := func(list string) func(map[string]any) {
+		return func(m map[string]any) {
+			window := map[string]any{"start": "2020-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}
+			for _, x := range m[list].([]any) {
+				x := x.(map[string]any)
+				if pk, ok := x["publicKey"].(map[string]any); ok {
+					pk["validFor"] = window // logs: the key's window
+				} else {
+					x["validFor"] = window // certificate authorities
+				}
+			}
+		}
+	}
+	expectFail(t, verifierWithEditedRoot(t, end("certificateAuthorities")), "Fulcio CA window ended before the signature",
+		vec.payload, vec.sig, Bad, "")
+	expectFail(t, verifierWithEditedRoot(t, end("tlogs")), "Rekor key window ended before the signature",
+		vec.payload, vec.sig, Bad, "")
+	expectFail(t, verifierWithEditedRoot(t, end("ctlogs")), "CT log window ended before the certificate",
+		vec.payload, vec.sig, Bad, "")
+}
