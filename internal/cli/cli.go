@@ -90,7 +90,14 @@ signature on stdout). Each signature gets an OIDC login (browser, device or
 an ambient token), an ephemeral key, a Fulcio certificate, an entry in the
 Rekor transparency log embedded in the signature (GITSIGN_REKOR_MODE=offline,
 the default) and, when GITSIGN_TIMESTAMP_SERVER_URL is set, an RFC 3161
-timestamp.`,
+timestamp. With gitsign-credential-cache running, one login serves every
+signature until the certificate nears its end.
+
+git verifies through the same program (gitsign --status-fd=1 --verify SIG -):
+git verify-commit, git verify-tag and git log --show-signature check the
+signature offline and, when gitsign.certificateIdentity and
+gitsign.certificateOIDCIssuer are set, who signed. gitsign verify and
+gitsign verify-tag do the same for revisions, ranges and tags.`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
