@@ -14,9 +14,10 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/internal/syncbuf"
 )
 
 // openerHelperArg makes the test binary act as a URL opener: it fetches
@@ -81,22 +82,7 @@ func joinCommand(words []string) string {
 }
 
 // syncBuffer is a terminal that tests can read while the opener writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer struct{ syncbuf.Buffer }
 
 // waitFor polls until the terminal contains want.
 func (s *syncBuffer) waitFor(t *testing.T, want string) {

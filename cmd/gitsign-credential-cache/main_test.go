@@ -12,10 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/internal/syncbuf"
 
 	"github.com/gitsign-dev/gitsign/cache"
 )
@@ -45,28 +46,10 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// syncBuffer collects a child's stderr while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func agentCmd(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
+func agentCmd(t *testing.T, args ...string) (*exec.Cmd, *syncbuf.Buffer) {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), asAgent+"=1")
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cmd.Stderr = logs
 	return cmd, logs
 }
@@ -117,7 +100,7 @@ func testCredential(t *testing.T) *cache.Credential {
 var key = cache.Key{Fulcio: "https://fulcio.example", Issuer: "https://issuer.example", ClientID: "sigstore"}
 
 // stop sends SIGTERM and checks for a clean exit.
-func stop(t *testing.T, cmd *exec.Cmd, logs *syncBuffer) {
+func stop(t *testing.T, cmd *exec.Cmd, logs *syncbuf.Buffer) {
 	t.Helper()
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/internal/syncbuf"
 )
 
 // secretService starts a private D-Bus session bus (dbus-run-session) with
@@ -59,7 +61,7 @@ func secretService(t *testing.T) []string {
 	gk := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	gk.Env = append(os.Environ(), append(env, "HOME="+dir)...)
 	gk.Stdin = strings.NewReader("e2e-keyring-password")
-	var gkLog lockedBuffer
+	var gkLog syncbuf.Buffer
 	gk.Stdout, gk.Stderr = &gkLog, &gkLog
 	if err := gk.Start(); err != nil {
 		t.Fatal(err)

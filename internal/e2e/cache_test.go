@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/internal/syncbuf"
 )
 
 // The credential cache end to end: the real agent binary, real git, the
@@ -61,30 +62,12 @@ func cacheTempDir(t *testing.T, mode os.FileMode) string {
 	return dir
 }
 
-// lockedBuffer collects a child process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // cacheAgent is a running gitsign-credential-cache.
 type cacheAgent struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	sock string
-	logs *lockedBuffer
+	logs *syncbuf.Buffer
 	done chan error
 	// sockStays is set when the socket is not the agent's to remove.
 	sockStays bool
@@ -108,7 +91,7 @@ func startCacheAgentArgv(t *testing.T, sock string, command ...string) *cacheAge
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "HOME="+filepath.Dir(sock))
-	a := &cacheAgent{t: t, cmd: cmd, sock: sock, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	a := &cacheAgent{t: t, cmd: cmd, sock: sock, logs: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	cmd.Stderr = a.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
