@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -61,7 +62,7 @@ type callbackResult struct {
 // response. Only the first request to its path counts; it then holds the
 // browser's request open until finish reports how the login ended.
 type callback struct {
-	ln        net.Listener
+	lns       []net.Listener // all serve the same handler
 	path      string
 	redirect  string
 	check     callbackCheck
@@ -75,17 +76,18 @@ type callback struct {
 	finished  sync.Once
 }
 
-// listenCallback binds the callback listener. With no redirectURL it uses
-// 127.0.0.1 on an ephemeral port, advertised as localhost.
+// listenCallback binds the callback listener. With no redirectURL it
+// serves both loopback addresses, 127.0.0.1 and ::1, on one ephemeral
+// port, advertised as localhost (see listenLoopback).
 func listenCallback(redirectURL string) (*callback, error) {
 	c := &callback{results: make(chan callbackResult, 1), done: make(chan struct{})}
 	if redirectURL == "" {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		lns, port, err := listenLoopback(net.Listen)
 		if err != nil {
-			return nil, fmt.Errorf("listening for the login callback: %w", err)
+			return nil, err
 		}
-		c.ln, c.path = ln, "/auth/callback"
-		c.redirect = fmt.Sprintf("http://localhost:%d/auth/callback", ln.Addr().(*net.TCPAddr).Port)
+		c.lns, c.path = lns, "/auth/callback"
+		c.redirect = fmt.Sprintf("http://localhost:%d/auth/callback", port)
 		return c, nil
 	}
 	u, err := url.Parse(redirectURL)
@@ -99,23 +101,81 @@ func listenCallback(redirectURL string) (*callback, error) {
 	if u.Port() == "0" {
 		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
-	c.ln, c.path, c.redirect = ln, u.Path, u.String()
+	c.lns, c.path, c.redirect = []net.Listener{ln}, u.Path, u.String()
 	if c.path == "" {
 		c.path = "/"
 	}
 	return c, nil
 }
 
-// serve starts answering callbacks, which must pass check. The server
-// goroutine ends when close shuts the server down.
+// loopbackAttempts bounds how many ports listenLoopback tries.
+const loopbackAttempts = 10
+
+// listenLoopback binds 127.0.0.1 on an ephemeral port and then ::1 on the
+// same port, and returns the listeners and the port. The browser may
+// resolve the advertised localhost to either address, so both must be
+// ours: were ::1 left free, another local user could listen there and
+// receive the authorization code. When that port is taken on ::1 it tries
+// another; when the machine has no IPv6 loopback (so nobody can listen on
+// ::1) it serves 127.0.0.1 alone.
+func listenLoopback(listen func(network, address string) (net.Listener, error)) ([]net.Listener, int, error) {
+	for range loopbackAttempts {
+		ln4, err := listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return nil, 0, fmt.Errorf("listening for the login callback on 127.0.0.1: %w", err)
+		}
+		port := ln4.Addr().(*net.TCPAddr).Port
+		ln6, err := listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(port)))
+		switch {
+		case err == nil:
+			return []net.Listener{ln4, ln6}, port, nil
+		case noIPv6Loopback(err):
+			return []net.Listener{ln4}, port, nil
+		}
+		ln4.Close()
+		if !addrInUse(err) {
+			return nil, 0, fmt.Errorf("listening for the login callback on [::1]:%d: %w", port, err)
+		}
+	}
+	return nil, 0, fmt.Errorf("listening for the login callback: %d ports free on 127.0.0.1 were all taken on ::1 by other programs", loopbackAttempts)
+}
+
+// Winsock's numbers for these conditions, which package syscall does not
+// name on Windows (its EADDRINUSE etc. are not what Winsock returns).
+const (
+	wsaEAFNOSUPPORT  syscall.Errno = 10047
+	wsaEADDRINUSE    syscall.Errno = 10048
+	wsaEADDRNOTAVAIL syscall.Errno = 10049
+)
+
+// addrInUse reports a bind that failed because the port is taken.
+func addrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, wsaEADDRINUSE)
+}
+
+// noIPv6Loopback reports a bind to ::1 that failed because the machine has
+// no IPv6 loopback address or no IPv6 at all.
+func noIPv6Loopback(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EADDRNOTAVAIL, syscall.EAFNOSUPPORT, wsaEADDRNOTAVAIL, wsaEAFNOSUPPORT} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// serve starts answering callbacks, which must pass check, on every
+// listener. The server goroutines end when close shuts the server down.
 func (c *callback) serve(check callbackCheck, autoclose time.Duration) {
 	c.check, c.autoclose = check, autoclose
 	c.srv = &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := c.srv.Serve(c.ln); !errors.Is(err, http.ErrServerClosed) {
-			c.put(callbackResult{err: fmt.Errorf("login callback server: %w", err)})
-		}
-	}()
+	for _, ln := range c.lns {
+		go func() {
+			if err := c.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				c.put(callbackResult{err: fmt.Errorf("login callback server on %s: %w", ln.Addr(), err)})
+			}
+		}()
+	}
 }
 
 // put records the first result; later ones are dropped.
@@ -213,17 +273,21 @@ func (c *callback) finish(err error) {
 	})
 }
 
-// close releases any waiting request and stops the server.
+// close releases any waiting request, stops the server and closes every
+// listener.
 func (c *callback) close() {
 	c.finish(errors.New("the login was abandoned"))
-	if c.srv == nil {
-		c.ln.Close()
-		return
+	if c.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := c.srv.Shutdown(ctx); err != nil {
+			c.srv.Close()
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.srv.Shutdown(ctx); err != nil {
-		c.srv.Close()
+	// Shutdown closes the listeners it serves, but a Serve goroutine may
+	// not have started yet: the ports must be free when close returns.
+	for _, ln := range c.lns {
+		ln.Close()
 	}
 }
 

@@ -65,9 +65,11 @@ type Options struct {
 	// ClientSecret is sent to the token endpoint when set.
 	ClientSecret string
 	// RedirectURL overrides the callback URL. When empty the callback is
-	// http://localhost:<ephemeral>/auth/callback, served on 127.0.0.1. When
-	// set, the flow listens on its host:port and serves its path (port 0
-	// picks a free port).
+	// http://localhost:<ephemeral>/auth/callback, served on both 127.0.0.1
+	// and ::1 on that one port (IPv4 alone when the machine has no IPv6
+	// loopback), so that no other local user can take the address the
+	// browser resolves localhost to. When set, the flow listens on its
+	// host:port and serves its path (port 0 picks a free port).
 	RedirectURL string
 	// ConnectorID adds connector_id=... to the authorization URL (Dex).
 	ConnectorID string

@@ -13,8 +13,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // Public key algorithm numbers (RFC 4880 9.1) and hash algorithm numbers
@@ -93,16 +94,10 @@ func (s *Status) ValidSig(fpr string, t time.Time, pkAlgo, hashAlgo int) {
 // BadSig reports a signature that is wrong, or by someone not trusted.
 func (s *Status) BadSig(fpr, uid string) { s.emit("BADSIG %s %s", fpr, clean(uid)) }
 
-// clean keeps a user id on its line: control characters, which could
-// start a forged status line, become '?'.
-func clean(uid string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
-			return '?'
-		}
-		return r
-	}, uid)
-}
+// clean keeps a user id on its line and harmless where git prints it
+// (%GS, "Good signature from"): control characters, which could start a
+// forged status line or drive the terminal, are escaped.
+func clean(uid string) string { return printable.String(uid) }
 
 // ErrSig reports a signature that could not be checked (rc 4: unknown
 // algorithm or malformed; rc 9: missing certificate or trust material).

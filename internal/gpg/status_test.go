@@ -34,7 +34,13 @@ func TestUserIDCannotInjectStatusLines(t *testing.T) {
 	}
 	b.Reset()
 	s.GoodSig("ab", "a\rb\x00c")
-	if b.String() != "[GNUPG:] GOODSIG ab a?b?c\n" {
+	if b.String() != `[GNUPG:] GOODSIG ab a\x0db\x00c`+"\n" {
+		t.Errorf("got %q", b.String())
+	}
+	// Escapes that would reach the terminal through git's %GS.
+	b.Reset()
+	s.GoodSig("ab", "x\x1b[2J\u009b2J\u202eyz")
+	if b.String() != `[GNUPG:] GOODSIG ab x\x1b[2J\u009b2J\u202eyz`+"\n" {
 		t.Errorf("got %q", b.String())
 	}
 }

@@ -6,10 +6,15 @@
 package tty
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
 	"sync"
+
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // Messages writes human-readable lines.
@@ -22,8 +27,9 @@ type Messages struct {
 }
 
 // Open returns Messages for this process. logPath, if not empty, is opened
-// for appending (created 0600); an unwritable log is reported once on
-// standard error and otherwise ignored.
+// for appending (created 0600) without following a symbolic link; a log
+// that cannot be written, or that another user could read or redirect
+// (see openLog), is reported once on standard error and otherwise ignored.
 func Open(logPath string) *Messages {
 	m := &Messages{term: os.Stderr, errs: os.Stderr}
 	if f, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
@@ -36,15 +42,73 @@ func Open(logPath string) *Messages {
 		}
 	}
 	if logPath != "" {
-		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "gitsign: warning: cannot write log %s: %v\n", logPath, err)
-		} else {
+		if f := openLog(logPath, os.Stderr); f != nil {
 			m.log = f
 			m.close = append(m.close, f)
 		}
 	}
 	return m
+}
+
+// openLog opens path for appending, creating it 0600. It refuses a path
+// that is a symbolic link, is not a regular file, is owned by another
+// user, or is writable by group or others, since another user could then
+// read what gitsign logs or make it write elsewhere. A log that cannot be
+// used is reported once on warn, and openLog returns nil.
+func openLog(path string, warn io.Writer) *os.File {
+	f, err := openLogFile(path)
+	if err != nil {
+		fmt.Fprintf(warn, "gitsign: warning: cannot write log %s: %v\n", path, err)
+		return nil
+	}
+	return f
+}
+
+func openLogFile(path string) (*os.File, error) {
+	f, err := openNoFollow(path)
+	if err != nil {
+		// Name the problem when the path itself is the problem (a link,
+		// a directory, a pipe with no reader, another user's file).
+		if fi, lerr := os.Lstat(path); lerr == nil {
+			if reason := refuseLog(fi); reason != nil {
+				return nil, reason
+			}
+		}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, pe.Err
+		}
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = refuseLog(fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// refuseLog says why a log file with this information must not be used,
+// or returns nil.
+func refuseLog(fi fs.FileInfo) error {
+	switch m := fi.Mode(); {
+	case m&fs.ModeSymlink != 0:
+		return errors.New("it is a symbolic link")
+	case m.IsDir():
+		return errors.New("it is a directory")
+	case m&fs.ModeNamedPipe != 0:
+		return errors.New("it is a named pipe")
+	case m&fs.ModeSocket != 0:
+		return errors.New("it is a socket")
+	case m&fs.ModeDevice != 0:
+		return errors.New("it is a device")
+	case !m.IsRegular():
+		return fmt.Errorf("it is not a regular file (mode %s)", m)
+	}
+	return ownerProblem(fi)
 }
 
 // New returns Messages writing to the given writers (tests); log may be nil.
@@ -62,24 +126,33 @@ func (m *Messages) Errorf(format string, args ...any) {
 	m.write(m.errs, "gitsign: error: "+format+"\n", args...)
 }
 
-// Terminal is the writer for interactive text (login URLs and prompts).
+// Terminal is the writer for interactive text (login URLs and prompts,
+// what a browser prints). Line breaks pass; every other character a
+// terminal could act on is escaped (package printable), since the text
+// comes from an issuer or another program.
 func (m *Messages) Terminal() io.Writer {
 	return writerFunc(func(p []byte) (int, error) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
+		safe := []byte(printable.Lines(string(p)))
 		if m.log != nil {
-			m.log.Write(p)
+			m.log.Write(safe)
 		}
-		return m.term.Write(p)
+		if _, err := m.term.Write(safe); err != nil {
+			return 0, err
+		}
+		return len(p), nil
 	})
 }
 
 // write appends to the log first: if git has gone (Ctrl-C), writing to
 // its closed stderr ends the process, and the log must have the line.
+// The line is one line: errors and identities from servers and
+// certificates cannot break it or drive the terminal.
 func (m *Messages) write(w io.Writer, format string, args ...any) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	line := fmt.Sprintf(format, args...)
+	line := printable.String(strings.TrimSuffix(fmt.Sprintf(format, args...), "\n")) + "\n"
 	if m.log != nil {
 		io.WriteString(m.log, line)
 	}
