@@ -14,7 +14,7 @@ import (
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
 )
 
-const realworld = "../../shared/testdata/realworld"
+const realworld = "../testdata/realworld"
 
 var billy = Policy{Identities: []string{"billy@chainguard.dev"}, Issuers: []string{"https://accounts.google.com"}}
 
@@ -57,11 +57,20 @@ func load(t testing.TB, path, typ, id string) vector {
 
 func builtinVerifier(t testing.TB, p Policy) *Verifier {
 	t.Helper()
+	return builtinVerifierWith(t, Options{Policy: p, AnyIdentityUnsafe: !p.Configured()})
+}
+
+func builtinVerifierWith(t testing.TB, o Options) *Verifier {
+	t.Helper()
 	tm, src, err := LoadTrust(TrustOptions{LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil || !strings.Contains(src, "built into gitsign") {
 		t.Fatalf("trust: %v (%s)", err, src)
 	}
-	return &Verifier{Trust: tm, Policy: p}
+	v, err := New(tm, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func noID() (string, error) { return "", errors.New("object id not needed") }
@@ -140,9 +149,10 @@ func TestRealWorldNegatives(t *testing.T) {
 		"no fulcio intermediate", a.payload, a.sig, Bad, "leaf certificate verification failed")
 
 	pemText := string(a.sig)
-	expectFail(t, v, "truncated PEM", a.payload, []byte(pemText[:len(pemText)/2]), Unverifiable, "malformed PEM")
-	garbled := strings.Replace(pemText, "M", "%", 3)
-	expectFail(t, v, "garbled PEM", a.payload, []byte(garbled), Unverifiable, "malformed PEM")
+	expectFail(t, v, "truncated PEM", a.payload, []byte(pemText[:len(pemText)/2]), Unverifiable, "malformed PEM armor")
+	first := strings.Index(pemText, "\n") + 1
+	garbled := pemText[:first] + strings.Replace(pemText[first:], "M", "%", 3)
+	expectFail(t, v, "garbled PEM", a.payload, []byte(garbled), Unverifiable, "malformed PEM armor")
 }
 
 func TestNoPolicyStillChecksSignature(t *testing.T) {
@@ -159,7 +169,7 @@ func TestPolicyComplete(t *testing.T) {
 	if (Policy{Identities: []string{"a"}}).Complete() == nil || (Policy{Issuers: []string{"a"}}).Complete() == nil {
 		t.Error("half a policy accepted")
 	}
-	if _, err := (Policy{IdentityRegexps: []string{"("}, Issuers: []string{"x"}}).identities(); err == nil {
+	if err := (Policy{IdentityRegexps: []string{"("}, Issuers: []string{"x"}}).Complete(); err == nil {
 		t.Error("bad regexp accepted")
 	}
 }

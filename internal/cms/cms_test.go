@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/github/smimesign/ietf-cms/oid"
+	"github.com/github/smimesign/ietf-cms/protocol"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -90,7 +91,7 @@ func TestLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	der, _ := s.DER()
-	p, err := Parse(der)
+	p, err := ParseDER(der)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,9 +136,9 @@ func TestLayout(t *testing.T) {
 // signature made by the reference implementation from their values and
 // expects the same bytes.
 func TestMatchesReferenceAttributes(t *testing.T) {
-	files, _ := filepath.Glob("../../../shared/testdata/realworld/commits/*.commit")
+	files, _ := filepath.Glob("../../testdata/realworld/commits/*.commit")
 	if len(files) == 0 {
-		t.Fatal("no real-world vectors found in ../shared/testdata/realworld")
+		t.Fatal("no real-world vectors found in testdata/realworld")
 	}
 	re := regexp.MustCompile(`(?s)gpgsig (-----BEGIN SIGNED MESSAGE-----.*?-----END SIGNED MESSAGE-----)`)
 	for _, f := range files {
@@ -149,7 +150,7 @@ func TestMatchesReferenceAttributes(t *testing.T) {
 		if m == nil {
 			t.Fatalf("%s: no signature", f)
 		}
-		p, err := Parse(bytes.ReplaceAll(m[1], []byte("\n "), []byte("\n")))
+		p, err := Parse(append(bytes.ReplaceAll(m[1], []byte("\n "), []byte("\n")), '\n'))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,11 +192,18 @@ func TestAttachedCarriesPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	der, _ := s.DER()
-	p, err := Parse(der)
+	if _, err := ParseDER(der); err == nil || !strings.Contains(err.Error(), "attached") {
+		t.Errorf("Parse accepted an attached signature: %v", err)
+	}
+	ci, err := protocol.ParseContentInfo(der)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := p.SignedData.EncapContentInfo.DataEContent()
+	sd, err := ci.SignedDataContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sd.EncapContentInfo.DataEContent()
 	if err != nil || !bytes.Equal(got, payload) {
 		t.Errorf("attached content %q (%v)", got, err)
 	}

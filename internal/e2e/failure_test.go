@@ -82,7 +82,7 @@ func TestSignFailures(t *testing.T) {
 			}
 		}},
 		{"new signature does not verify against the trust root", func(t *testing.T) []string {
-			return []string{"SIGSTORE_ID_TOKEN=" + token(t), "GITSIGN_TRUSTED_ROOT=" + filepath.Join(realworldDir(), "trusted_root.public-good.json")}
+			return []string{"SIGSTORE_ID_TOKEN=" + token(t), "GITSIGN_TRUSTED_ROOT=" + filepath.Join(repoRoot, "verify", "trusted_root.public-good.json")}
 		}, "the new signature does not verify", 10 * time.Second, nil},
 		{"expired token", func(t *testing.T) []string {
 			tok := token(t, "shortlived")

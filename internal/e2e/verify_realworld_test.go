@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// realworldDir is ../shared/testdata/realworld beside the repository.
-func realworldDir() string { return filepath.Join(repoRoot, "..", "shared", "testdata", "realworld") }
+// realworldDir holds the real-world vectors (testdata/realworld).
+func realworldDir() string { return filepath.Join(repoRoot, "testdata", "realworld") }
 
 // bareRepo is a repository with no configuration beyond gitsign as the
 // x509 program, an empty HOME and no network (the tests run inside the

@@ -1,6 +1,7 @@
 package rekor
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/hex"
@@ -9,21 +10,24 @@ import (
 	"strings"
 	"testing"
 
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
 )
 
-const realworld = "../../../shared/testdata/realworld"
+const realworld = "../../testdata/realworld"
 
 // TestRealEntriesRebuild takes the entries the reference embedded in real
 // public-good signatures, rebuilds each hashedrekord body with
 // HashedRekordV001 and checks the log's signed entry timestamp over it:
 // the SET only verifies if our body is byte for byte the log's.
 func TestRealEntriesRebuild(t *testing.T) {
-	tr, err := root.NewTrustedRootFromPath(filepath.Join(realworld, "trusted_root.public-good.json"))
+	tr, err := root.NewTrustedRootFromPath("../../verify/trusted_root.public-good.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +50,9 @@ func TestRealEntriesRebuild(t *testing.T) {
 			t.Fatal(err)
 		}
 		si, cert := sig.Signer, sig.Cert
-		rv, err := sig.UnsignedAttribute(OIDTransparencyLogEntry)
-		if err != nil || rv == nil {
-			t.Fatalf("%s: no embedded entry (%v)", name, err)
+		rv := sig.UnsignedAttribute(OIDTransparencyLogEntry)
+		if rv == nil {
+			t.Fatalf("%s: no embedded entry", name)
 		}
 		var octets []byte
 		if _, err := asn1.Unmarshal(rv, &octets); err != nil {
@@ -122,8 +126,74 @@ func FuzzDecodeEntry(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := EncodeEntry(tle); err != nil {
+		// Property: only the canonical encoding of an entry is accepted.
+		again, err := EncodeEntry(tle)
+		if err != nil {
 			t.Fatalf("a decoded entry does not encode: %v", err)
 		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("accepted %x, whose canonical form is %x", b, again)
+		}
 	})
+}
+
+// TestDecodeEntryStrict re-encodes a real embedded entry in ways protobuf
+// allows; each must be refused, or anyone could change a signed commit's
+// id and keep its signature good.
+func TestDecodeEntryStrict(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(realworld, "commits", "fe1e62346d3c346a343d089e8b4c3fb57716bc94.commit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sigPEM, err := gitobj.Split("commit", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := cms.Parse(sigPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var good []byte
+	if _, err := asn1.Unmarshal(sig.UnsignedAttribute(OIDTransparencyLogEntry), &good); err != nil {
+		t.Fatal(err)
+	}
+	tle, err := DecodeEntry(good)
+	if err != nil {
+		t.Fatalf("the real entry: %v", err)
+	}
+	withBody := proto.Clone(tle).(*protorekor.TransparencyLogEntry)
+	withBody.CanonicalizedBody = []byte("{}")
+	bodyBytes, _ := proto.MarshalOptions{Deterministic: true}.Marshal(withBody)
+	// Field 1 (log_index) written again at the end: protobuf keeps the last.
+	again := protowire.AppendTag(append([]byte{}, good...), 1, protowire.VarintType)
+	again = protowire.AppendVarint(again, uint64(tle.LogIndex))
+	// An explicit zero for a field proto3 leaves out.
+	zero := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 0)
+	zeroEntry := proto.Clone(tle).(*protorekor.TransparencyLogEntry)
+	zeroEntry.LogIndex = 0
+	zeroBytes, _ := proto.MarshalOptions{Deterministic: true}.Marshal(zeroEntry)
+	for name, b := range map[string][]byte{
+		"an unknown field":           protowire.AppendVarint(protowire.AppendTag(append([]byte{}, good...), 99, protowire.VarintType), 1),
+		"a field repeated":           again,
+		"an explicit default value":  append(zero, zeroBytes...),
+		"a v0.0.1 body left in":      bodyBytes,
+		"trailing bytes of a length": append(append([]byte{}, good...), 0x0a),
+		"fields out of order":        reorder(t, good),
+	} {
+		if _, err := DecodeEntry(b); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}
+
+// reorder moves an entry's first field to its end.
+func reorder(t *testing.T, b []byte) []byte {
+	t.Helper()
+	_, _, n := protowire.ConsumeField(b)
+	if n <= 0 || n == len(b) {
+		t.Fatal("cannot split the entry")
+	}
+	return append(append([]byte{}, b[n:]...), b[:n]...)
 }
