@@ -12,6 +12,7 @@
 package rekor
 
 import (
+	"bytes"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -23,8 +24,12 @@ import (
 // OIDTransparencyLogEntry is the unsigned attribute that carries the entry.
 var OIDTransparencyLogEntry = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 3, 1}
 
-// maxEntrySize bounds an embedded entry; real ones are a few KiB.
+// maxEntrySize bounds an embedded entry; real ones are 0.4-2 KiB. It is
+// also bounded by the signature that carries it (cms.MaxSignatureSize).
 const maxEntrySize = 1 << 20
+
+// maxEntryDepth bounds message nesting; a TransparencyLogEntry nests 3 deep.
+const maxEntryDepth = 8
 
 // EncodeEntry serializes tle for embedding.
 func EncodeEntry(tle *protorekor.TransparencyLogEntry) ([]byte, error) {
@@ -42,14 +47,27 @@ func EncodeEntry(tle *protorekor.TransparencyLogEntry) ([]byte, error) {
 	return b, nil
 }
 
-// DecodeEntry parses an embedded entry.
+// DecodeEntry parses an embedded entry. The entry must be exactly what
+// EncodeEntry makes of it (deterministic protobuf, no unknown fields, no
+// default values spelled out, the body cleared for hashedrekord v0.0.1),
+// so that nobody can re-encode an entry and give a signed object another
+// id. Every entry the reference implementation and gitsign embed has this
+// form.
 func DecodeEntry(b []byte) (*protorekor.TransparencyLogEntry, error) {
 	if len(b) > maxEntrySize {
 		return nil, fmt.Errorf("rekor: embedded entry is %d bytes, more than the %d allowed", len(b), maxEntrySize)
 	}
 	var tle protorekor.TransparencyLogEntry
-	if err := proto.Unmarshal(b, &tle); err != nil {
+	opts := proto.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: maxEntryDepth}
+	if err := opts.Unmarshal(b, &tle); err != nil {
 		return nil, fmt.Errorf("rekor: malformed embedded entry: %w", err)
+	}
+	canonical, err := EncodeEntry(&tle)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(canonical, b) {
+		return nil, errors.New("rekor: embedded entry is not in canonical form (unknown fields, a field out of order or repeated, or a hashedrekord v0.0.1 body that should have been left out)")
 	}
 	return &tle, nil
 }
