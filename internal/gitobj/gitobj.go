@@ -61,67 +61,172 @@ func ID(typ string, obj []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Split separates a raw commit or tag object, as git stores it, into the
-// payload that was signed and the armored signature. A commit's signature
-// is its gpgsig (or gpgsig-sha256) header, whose continuation lines lose
-// their leading space; a tag's is the text from the last line that starts
-// "-----BEGIN ". Objects with more than one signature header, or with a
-// header that git allows once (tree, author, committer; object, type,
-// tag, tagger) given twice, are refused: git and other readers would
-// disagree about what such an object says (GHSA-7rmh-48mx-2vwc).
+// Object formats, as `git rev-parse --show-object-format` names them.
+const (
+	SHA1   = "sha1"
+	SHA256 = "sha256"
+)
+
+// sigHeaders are the commit headers git reads a signature from, by the
+// repository's object format.
+var sigHeaders = map[string]string{SHA1: "gpgsig", SHA256: "gpgsig-sha256"}
+
+// armors are the lines that start a tag's signature: those git 2.39
+// recognises for its openpgp, x509 and ssh formats, matched as prefixes.
+var armors = [][]byte{
+	[]byte("-----BEGIN PGP SIGNATURE-----"),
+	[]byte("-----BEGIN PGP MESSAGE-----"),
+	[]byte("-----BEGIN SIGNED MESSAGE-----"),
+	[]byte("-----BEGIN SSH SIGNATURE-----"),
+}
+
+// Split is [SplitFor] in a SHA-1 repository, the format of nearly every
+// repository and the only one git uses unless told otherwise.
 func Split(typ string, raw []byte) (payload, sig []byte, err error) {
+	return SplitFor(typ, raw, SHA1)
+}
+
+// SplitFor separates a raw commit or tag object, as git stores it in a
+// repository of the given object format ([SHA1] or [SHA256]), into the
+// payload that was signed and the armored signature, reading it as git
+// 2.39 does and never finding a signature where git finds none.
+//
+// A commit's signature is its header for the repository's format, gpgsig
+// or gpgsig-sha256, whose continuation lines lose their leading space.
+// Any other header line starting "gpgsig" (the other format's signature,
+// but also gpgsigx) is, with its continuation lines, neither signature
+// nor payload, as in git. A tag's signature is everything from the last
+// line that starts with a signature armor git knows (PGP SIGNATURE, PGP
+// MESSAGE, SIGNED MESSAGE, SSH SIGNATURE), so text after the signature
+// block stays in the signature. Objects with more than one signature
+// header, or with a header that git allows once (tree, author, committer;
+// object, type, tag, tagger) given twice, are refused: git and other
+// readers would disagree about what such an object says
+// (GHSA-7rmh-48mx-2vwc). So are objects whose payload has no committer
+// (commit) or tagger (tag) header git can read an ident from: git
+// verifies none of those.
+func SplitFor(typ string, raw []byte, format string) (payload, sig []byte, err error) {
+	header, ok := sigHeaders[format]
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown object format %q", format)
+	}
 	if err := CheckHeaders(typ, raw); err != nil {
 		return nil, nil, err
 	}
 	switch typ {
 	case "commit":
-		return splitCommit(raw)
+		payload, sig, err = splitCommit(raw, header)
 	case "tag":
-		i := bytes.LastIndex(raw, []byte("\n-----BEGIN "))
+		i := tagSignature(raw)
 		if i < 0 {
 			return nil, nil, errors.New("tag is not signed")
 		}
-		return raw[:i+1], raw[i+1:], nil
+		payload, sig = raw[:i], raw[i:]
+	default:
+		return nil, nil, fmt.Errorf("cannot split a %s object", typ)
 	}
-	return nil, nil, fmt.Errorf("cannot split a %s object", typ)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkSigner(typ, payload); err != nil {
+		return nil, nil, err
+	}
+	return payload, sig, nil
 }
 
-func splitCommit(raw []byte) ([]byte, []byte, error) {
-	end := bytes.Index(raw, []byte("\n\n"))
-	if end < 0 {
-		end = len(raw)
+// signers are the headers whose ident git reads before it verifies a
+// signature (gpg-interface.c, parse_payload_metadata).
+var signers = map[string]string{"commit": "committer", "tag": "tagger"}
+
+// checkSigner refuses a payload whose first signer header, looked for as
+// git does (in the header block, which for git ends at a NUL byte too),
+// is missing, empty or has no "<...>" e-mail part: git gives such an
+// object no verdict but "no signature".
+func checkSigner(typ string, payload []byte) error {
+	name := signers[typ]
+	if i := bytes.IndexByte(payload, 0); i >= 0 {
+		payload = payload[:i]
 	}
+	for len(payload) > 0 && payload[0] != '\n' {
+		line, rest, _ := bytes.Cut(payload, []byte("\n"))
+		payload = rest
+		value, ok := bytes.CutPrefix(line, []byte(name+" "))
+		if !ok {
+			continue
+		}
+		lt := bytes.IndexByte(value, '<')
+		if lt < 0 || bytes.IndexByte(value[lt+1:], '>') < 0 {
+			break
+		}
+		return nil
+	}
+	return fmt.Errorf("%s has no %s that git can read, so git would not verify it", typ, name)
+}
+
+// tagSignature returns the offset of the last line of raw that starts
+// with a known signature armor, or -1.
+func tagSignature(raw []byte) int {
+	match := -1
+	for off := 0; off < len(raw); {
+		for _, a := range armors {
+			if bytes.HasPrefix(raw[off:], a) {
+				match = off
+				break
+			}
+		}
+		nl := bytes.IndexByte(raw[off:], '\n')
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+	}
+	return match
+}
+
+// splitCommit reads the header block line by line, up to the first empty
+// line, taking header (and its continuation lines) as the signature and
+// leaving every other line starting "gpgsig" (and its continuation lines)
+// out of the payload.
+func splitCommit(raw []byte, header string) ([]byte, []byte, error) {
+	sigPrefix := []byte(header + " ")
 	var payload, sig []byte
 	found := 0
-	inSig := false
-	for off := 0; off < end+1 && off < len(raw); {
-		nl := bytes.IndexByte(raw[off:], '\n')
+	inSig, other := false, false
+	for off := 0; off < len(raw); {
 		line := raw[off:]
-		if nl >= 0 {
-			line = raw[off : off+nl+1]
+		if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
+			line = line[:nl+1]
+		}
+		if line[0] == '\n' {
+			// The end of the headers: the rest is message.
+			payload = append(payload, raw[off:]...)
+			break
 		}
 		off += len(line)
 		switch {
-		case inSig && bytes.HasPrefix(line, []byte(" ")):
+		case inSig && line[0] == ' ':
 			sig = append(sig, line[1:]...)
 			continue
-		case bytes.HasPrefix(line, []byte("gpgsig ")) || bytes.HasPrefix(line, []byte("gpgsig-sha256 ")):
+		case bytes.HasPrefix(line, sigPrefix):
 			found++
-			inSig = true
-			sig = append(sig, line[bytes.IndexByte(line, ' ')+1:]...)
+			inSig, other = true, false
+			sig = append(sig, line[len(sigPrefix):]...)
 			continue
+		case bytes.HasPrefix(line, []byte("gpgsig")):
+			other = true
+		case other && line[0] != ' ':
+			other = false
 		}
 		inSig = false
-		payload = append(payload, line...)
+		if !other {
+			payload = append(payload, line...)
+		}
 	}
 	if found == 0 {
 		return nil, nil, errors.New("commit is not signed")
 	}
 	if found > 1 {
 		return nil, nil, errors.New("commit has more than one signature header")
-	}
-	if end < len(raw) {
-		payload = append(payload, raw[end+1:]...)
 	}
 	return payload, sig, nil
 }
