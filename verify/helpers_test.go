@@ -51,6 +51,12 @@ func dropIntermediates(m map[string]any) {
 
 func verifierWithEditedRoot(t *testing.T, edit func(map[string]any)) *Verifier {
 	t.Helper()
+	return verifierWithEditedRootOpts(t, edit, Options{Policy: billy})
+}
+
+// verifierWithEditedRootOpts is verifierWithEditedRoot with options o.
+func verifierWithEditedRootOpts(t *testing.T, edit func(map[string]any), o Options) *Verifier {
+	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(publicGoodRoot, &m); err != nil {
 		t.Fatal(err)
@@ -61,7 +67,11 @@ func verifierWithEditedRoot(t *testing.T, edit func(map[string]any)) *Verifier {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Verifier{Trust: tr, Policy: billy}
+	v, err := New(tr, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // editEntry returns sig with its embedded log entry changed by edit.

@@ -1,9 +1,8 @@
 package verify
 
 import (
-	"errors"
 	"fmt"
-	"regexp"
+	"regexp/syntax"
 
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 )
@@ -23,42 +22,63 @@ func (p Policy) Configured() bool {
 	return len(p.Identities)+len(p.IdentityRegexps)+len(p.Issuers)+len(p.IssuerRegexps) > 0
 }
 
-// Complete reports an error unless the policy has at least one identity
-// rule and one issuer rule.
+// PolicyError is a policy that cannot be applied. Missing names the kind
+// of rule that is absent ("identity" or "issuer"); otherwise Rule names
+// the rule ("identity regexp", "issuer regexp") and Value is the rule as
+// it was given, which the message quotes unescaped between single quotes.
+type PolicyError struct {
+	Missing string
+	Rule    string
+	Value   string
+	Reason  string
+}
+
+func (e *PolicyError) Error() string {
+	if e.Missing != "" {
+		return fmt.Sprintf("the identity policy has no %s rule", e.Missing)
+	}
+	return fmt.Sprintf("%s '%s': %s", e.Rule, e.Value, e.Reason)
+}
+
+// Complete reports a *PolicyError unless the policy has at least one
+// identity rule and one issuer rule and every regular expression compiles.
 func (p Policy) Complete() error {
-	if len(p.Identities)+len(p.IdentityRegexps) == 0 {
-		return errors.New("no identity rule: set --certificate-identity or --certificate-identity-regexp (or gitsign.certificateIdentity)")
-	}
-	if len(p.Issuers)+len(p.IssuerRegexps) == 0 {
-		return errors.New("no issuer rule: set --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (or gitsign.certificateOIDCIssuer)")
-	}
-	return nil
+	_, err := p.compile()
+	return err
 }
 
-// anchor makes a regular expression match whole values only.
-func anchor(re string) (string, error) {
-	a := `^(?:` + re + `)$`
-	if _, err := regexp.Compile(a); err != nil {
-		return "", fmt.Errorf("bad regular expression %q: %w", re, err)
+// anchor returns a regular expression that matches exactly the whole
+// values re matches. re is parsed on its own first, so text like
+// `a)|(.*` cannot close the anchoring group and escape it; the anchored
+// expression is built from the parse, not by pasting re between ^(?: and
+// )$ (which would also change the meaning of `\Q...` quoting). It returns
+// a *PolicyError, quoting re, when re does not compile or cannot be
+// written back faithfully.
+func anchor(rule, re string) (string, error) {
+	parsed, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return "", &PolicyError{Rule: rule, Value: re, Reason: "not a valid regular expression: " + err.Error()}
 	}
-	return a, nil
+	body := parsed.String()
+	if again, err := syntax.Parse(body, syntax.Perl); err != nil || !again.Equal(parsed) {
+		return "", &PolicyError{Rule: rule, Value: re, Reason: "cannot be anchored without changing its meaning; write it more simply"}
+	}
+	return `^(?:` + body + `)$`, nil
 }
 
-// identities turns the policy into sigstore-go certificate identities: the
-// cross product of identity and issuer rules, any of which may match.
-func (p Policy) identities() ([]sgverify.CertificateIdentity, error) {
-	if err := p.Complete(); err != nil {
-		return nil, err
-	}
+// compile turns the policy into sigstore-go certificate identities, each
+// regular expression anchored: the cross product of identity and issuer
+// rules, any of which may match.
+func (p Policy) compile() ([]sgverify.CertificateIdentity, error) {
 	type rule struct{ value, re string }
 	var sans, issuers []rule
 	for _, v := range p.Identities {
 		sans = append(sans, rule{value: v})
 	}
 	for _, r := range p.IdentityRegexps {
-		a, err := anchor(r)
+		a, err := anchor("identity regexp", r)
 		if err != nil {
-			return nil, fmt.Errorf("identity: %w", err)
+			return nil, err
 		}
 		sans = append(sans, rule{re: a})
 	}
@@ -66,18 +86,24 @@ func (p Policy) identities() ([]sgverify.CertificateIdentity, error) {
 		issuers = append(issuers, rule{value: v})
 	}
 	for _, r := range p.IssuerRegexps {
-		a, err := anchor(r)
+		a, err := anchor("issuer regexp", r)
 		if err != nil {
-			return nil, fmt.Errorf("issuer: %w", err)
+			return nil, err
 		}
 		issuers = append(issuers, rule{re: a})
+	}
+	if len(sans) == 0 {
+		return nil, &PolicyError{Missing: "identity"}
+	}
+	if len(issuers) == 0 {
+		return nil, &PolicyError{Missing: "issuer"}
 	}
 	var out []sgverify.CertificateIdentity
 	for _, s := range sans {
 		for _, i := range issuers {
 			id, err := sgverify.NewShortCertificateIdentity(i.value, i.re, s.value, s.re)
 			if err != nil {
-				return nil, err
+				return nil, &PolicyError{Rule: "identity policy", Value: s.value + s.re + " " + i.value + i.re, Reason: err.Error()}
 			}
 			out = append(out, id)
 		}

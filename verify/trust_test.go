@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
 // pinFiles writes the public-good root's Fulcio chain, Rekor key and CT
@@ -61,7 +63,7 @@ func TestTrustPins(t *testing.T) {
 	if err != nil || !strings.Contains(src, "pinned") {
 		t.Fatalf("%v (%s)", err, src)
 	}
-	if _, err := (&Verifier{Trust: tm, Policy: billy}).Verify(context.Background(), vec.payload, vec.sig, noID); err != nil {
+	if _, err := mustNew(t, tm, billy).Verify(context.Background(), vec.payload, vec.sig, noID); err != nil {
 		t.Errorf("with the real keys pinned: %v", err)
 	}
 	// A pinned Rekor key that is not the log's: the entry cannot verify.
@@ -69,7 +71,7 @@ func TestTrustPins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&Verifier{Trust: tm, Policy: billy}).Verify(context.Background(), vec.payload, vec.sig, noID); err == nil ||
+	if _, err := mustNew(t, tm, billy).Verify(context.Background(), vec.payload, vec.sig, noID); err == nil ||
 		!strings.Contains(err.Error(), "no valid transparency log entry") {
 		t.Errorf("with a wrong Rekor key pinned: %v", err)
 	}
@@ -99,4 +101,13 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("accepted a signature outside the policy: %+v", res)
 		}
 	})
+}
+
+func mustNew(t testing.TB, tm root.TrustedMaterial, p Policy) *Verifier {
+	t.Helper()
+	v, err := New(tm, Options{Policy: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -5,8 +5,11 @@
 // transparency log entry (embedded, or looked up in Rekor for the
 // reference's online mode), RFC 3161 timestamps, and who signed.
 //
-// The security-critical checks are sigstore-go's: this package only turns
-// a git signature into the bundle sigstore-go verifies.
+// The security-critical checks are sigstore-go's: this package turns a git
+// signature, read strictly (package cms), into the bundle sigstore-go
+// verifies. It does not read git objects, configuration or the network
+// itself; the caller hands it the bytes, the trust material and, for
+// online-mode signatures, a Log to look entries up in.
 package verify
 
 import (
@@ -20,7 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/github/smimesign/ietf-cms/oid"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
@@ -34,15 +36,62 @@ import (
 	"github.com/gitsign-dev/gitsign/internal/tsa"
 )
 
-// Verifier checks signatures against one set of trust material.
-type Verifier struct {
-	Trust root.TrustedMaterial
-	// Rekor, when set, is where online-mode signatures (which embed no log
-	// entry) are looked up; without it they cannot be verified.
-	Rekor *rekor.Client
-	// Policy is whose signatures to accept. An empty policy checks no
-	// identity, and Result.PolicyChecked says so.
+// Options configure a Verifier.
+type Options struct {
+	// Policy is whose signatures to accept. It must be complete (an
+	// identity rule and an issuer rule) unless AnyIdentityUnsafe is set.
 	Policy Policy
+	// AnyIdentityUnsafe, with an empty Policy, accepts a good signature by
+	// any identity the trusted Fulcio certified; Result.PolicyChecked is
+	// then false. Only git's helper path uses it, and reports such
+	// signatures as of unknown validity.
+	AnyIdentityUnsafe bool
+	// Log, when set, is where online-mode signatures (which embed no log
+	// entry) are looked up; without it they cannot be verified.
+	Log Log
+}
+
+// Verifier checks signatures against one set of trust material and one
+// policy, fixed when it is made; it is safe for concurrent use.
+type Verifier struct {
+	trust      root.TrustedMaterial
+	log        Log
+	identities []sgverify.CertificateIdentity // nil: any identity
+	plain      *sgverify.Verifier             // for signatures with no timestamp
+	stamped    *sgverify.Verifier             // for signatures with one RFC 3161 timestamp
+}
+
+// New returns a Verifier. It refuses a policy that is incomplete or has a
+// regular expression that does not compile (a *PolicyError), so a bad
+// setup is reported once, before any signature is read.
+func New(trust root.TrustedMaterial, o Options) (*Verifier, error) {
+	if trust == nil {
+		return nil, errors.New("no trust material")
+	}
+	v := &Verifier{trust: trust, log: o.Log}
+	switch {
+	case o.Policy.Configured():
+		ids, err := o.Policy.compile()
+		if err != nil {
+			return nil, err
+		}
+		v.identities = ids
+	case !o.AnyIdentityUnsafe:
+		return nil, &PolicyError{Missing: "identity"}
+	}
+	base := []sgverify.VerifierOption{
+		sgverify.WithTransparencyLog(1),
+		sgverify.WithObserverTimestamps(1),
+		sgverify.WithSignedCertificateTimestamps(1),
+	}
+	var err error
+	if v.plain, err = sgverify.NewVerifier(trust, base...); err != nil {
+		return nil, err
+	}
+	if v.stamped, err = sgverify.NewVerifier(trust, append(base, sgverify.WithSignedTimestamps(1))...); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // Result describes a good signature.
@@ -66,7 +115,8 @@ const (
 	Bad Kind = iota
 	// Mismatch: the signature is good but not from whom the policy wants (BADSIG).
 	Mismatch
-	// Unverifiable: the signature cannot be checked here (ERRSIG).
+	// Unverifiable: the signature cannot be checked here, or is not in the
+	// one encoding gitsign accepts (ERRSIG).
 	Unverifiable
 )
 
@@ -87,70 +137,61 @@ func fail(kind Kind, cert *x509.Certificate, format string, args ...any) *Error 
 	return &Error{Kind: kind, Cert: cert, Err: fmt.Errorf(format, args...)}
 }
 
-// Verify checks sig, a signature as git stores it (armored or DER), over
-// payload, the object bytes it signs. objectID returns the id of the
-// signed object; it is needed only for online-mode signatures.
+// unsignedAttributes are the unsigned attributes a gitsign signature may
+// carry; any other would let a third party change the signature's bytes.
+var unsignedAttributes = []asn1.ObjectIdentifier{rekor.OIDTransparencyLogEntry, tsa.OIDTimeStampToken}
+
+// Verify checks sig, a signature as git stores it (armored), over payload,
+// the object bytes it signs. objectID returns the id of the signed object;
+// it is needed only for online-mode signatures.
 func (v *Verifier) Verify(ctx context.Context, payload, sig []byte, objectID func() (string, error)) (*Result, error) {
 	p, err := cms.Parse(sig)
 	if err != nil {
 		return nil, fail(Unverifiable, nil, "%v", err)
 	}
 	cert := p.Cert
-	if err := checkContentBinding(p, payload); err != nil {
-		return nil, &Error{Kind: Bad, Cert: cert, Err: err}
+	for _, typ := range p.UnsignedAttributeTypes() {
+		if !known(typ) {
+			return nil, fail(Unverifiable, cert, "signature: unsigned attribute %s is not one gitsign signatures carry", typ)
+		}
+	}
+	if sum := sha256.Sum256(payload); !bytes.Equal(p.MessageDigest, sum[:]) {
+		return nil, fail(Bad, cert, "the signature is not over this object: its message digest differs from the object's")
 	}
 	attrs, err := p.SignedAttributes()
 	if err != nil {
 		return nil, fail(Unverifiable, cert, "%v", err)
 	}
 	var timestamps [][]byte
-	if tok, err := p.UnsignedAttribute(tsa.OIDTimeStampToken); err != nil {
-		return nil, fail(Bad, cert, "%v", err)
-	} else if tok != nil {
+	if tok := p.UnsignedAttribute(tsa.OIDTimeStampToken); tok != nil {
+		if err := tsa.CheckTokenForm(tok); err != nil {
+			return nil, fail(Unverifiable, cert, "signature: %v", err)
+		}
 		timestamps = append(timestamps, timeStampResp(tok))
-	}
-	raw, err := p.UnsignedAttribute(rekor.OIDTransparencyLogEntry)
-	if err != nil {
-		return nil, fail(Bad, cert, "%v", err)
 	}
 	var (
 		content  *protocommon.MessageSignature
 		tle      *protorekor.TransparencyLogEntry
 		artifact []byte
+		raw      = p.UnsignedAttribute(rekor.OIDTransparencyLogEntry)
 		online   = raw == nil
 	)
 	if !online {
 		tle, err = embeddedEntry(raw, attrs, p)
 		if err != nil {
-			return nil, fail(Bad, cert, "%v", err)
+			// A malformed or non-canonical entry is a signature in a form
+			// gitsign does not accept; an entry that is well formed but not
+			// this signature's fails in verifyBundle as Bad.
+			return nil, fail(Unverifiable, cert, "%v", err)
 		}
 		artifact = attrs
-		digest := sha256.Sum256(attrs)
-		content = &protocommon.MessageSignature{
-			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest[:]},
-			Signature:     p.Signer.Signature,
-		}
+		content = messageSignature(attrs, p.Signer.Signature)
 	} else {
-		// The log holds a signature over the object id, made with the
-		// same key; the CMS signature itself is checked here.
-		if err := cert.CheckSignature(x509.ECDSAWithSHA256, attrs, p.Signer.Signature); err != nil {
-			return nil, fail(Bad, cert, "signature does not verify over its signed attributes: %v", err)
-		}
-		id, err := objectID()
-		if err != nil {
-			return nil, fail(Unverifiable, cert, "online-mode signature: %v", err)
-		}
 		var entrySig []byte
-		tle, entrySig, err = v.lookupOnline(ctx, id, cert)
-		if err != nil {
+		if tle, entrySig, artifact, err = v.online(ctx, p, attrs, objectID); err != nil {
 			return nil, err
 		}
-		artifact = []byte(id)
-		digest := sha256.Sum256(artifact)
-		content = &protocommon.MessageSignature{
-			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest[:]},
-			Signature:     entrySig,
-		}
+		content = messageSignature(artifact, entrySig)
 		timestamps = nil // the reference's online flow signs the id, not the CMS signature
 	}
 	res, err := v.verifyBundle(cert, content, tle, timestamps, artifact)
@@ -161,32 +202,21 @@ func (v *Verifier) Verify(ctx context.Context, payload, sig []byte, objectID fun
 	return res, nil
 }
 
-// checkContentBinding checks that the signed attributes are about these
-// bytes: SHA-256 digest, id-data content type, and the messageDigest.
-func checkContentBinding(p *cms.Parsed, payload []byte) error {
-	si := p.Signer
-	if !si.DigestAlgorithm.Algorithm.Equal(oid.DigestAlgorithmSHA256) {
-		return fmt.Errorf("signature uses digest %s, want SHA-256", si.DigestAlgorithm.Algorithm)
+func known(typ asn1.ObjectIdentifier) bool {
+	for _, k := range unsignedAttributes {
+		if typ.Equal(k) {
+			return true
+		}
 	}
-	ct, err := si.GetContentTypeAttribute()
-	if err != nil {
-		return fmt.Errorf("signed attributes: %v", err)
+	return false
+}
+
+func messageSignature(artifact, sig []byte) *protocommon.MessageSignature {
+	digest := sha256.Sum256(artifact)
+	return &protocommon.MessageSignature{
+		MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest[:]},
+		Signature:     sig,
 	}
-	if !ct.Equal(oid.ContentTypeData) || !p.SignedData.EncapContentInfo.EContentType.Equal(oid.ContentTypeData) {
-		return fmt.Errorf("signed content type is %s, want id-data", ct)
-	}
-	md, err := si.GetMessageDigestAttribute()
-	if err != nil {
-		return fmt.Errorf("signed attributes: %v", err)
-	}
-	sum := sha256.Sum256(payload)
-	if !bytes.Equal(md, sum[:]) {
-		return errors.New("the signature is not over this object: its message digest differs from the object's")
-	}
-	if econtent := p.SignedData.EncapContentInfo.EContent.Bytes; len(econtent) != 0 {
-		return errors.New("the signature carries content of its own (attached); git signatures are detached")
-	}
-	return nil
 }
 
 // embeddedEntry decodes the log entry embedded in the signature and gives
@@ -230,35 +260,23 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 		},
 		Content: &protobundle.Bundle_MessageSignature{MessageSignature: content},
 	}
-	opts := []sgverify.VerifierOption{
-		sgverify.WithTransparencyLog(1),
-		sgverify.WithObserverTimestamps(1),
-		sgverify.WithSignedCertificateTimestamps(1),
-	}
+	verifier := v.plain
 	if len(timestamps) > 0 {
 		tvd := &protobundle.TimestampVerificationData{}
 		for _, t := range timestamps {
 			tvd.Rfc3161Timestamps = append(tvd.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: t})
 		}
 		pb.VerificationMaterial.TimestampVerificationData = tvd
-		opts = append(opts, sgverify.WithSignedTimestamps(len(timestamps)))
+		verifier = v.stamped
 	}
 	b, err := bundle.NewBundle(pb)
 	if err != nil {
 		return nil, fail(Bad, cert, "log entry: %v", err)
 	}
-	verifier, err := sgverify.NewVerifier(v.Trust, opts...)
-	if err != nil {
-		return nil, fail(Unverifiable, cert, "%v", err)
-	}
 	policyOpts := []sgverify.PolicyOption{sgverify.WithoutIdentitiesUnsafe()}
-	if v.Policy.Configured() {
-		ids, err := v.Policy.identities()
-		if err != nil {
-			return nil, fail(Unverifiable, cert, "identity policy: %v", err)
-		}
+	if v.identities != nil {
 		policyOpts = nil
-		for _, id := range ids {
+		for _, id := range v.identities {
 			policyOpts = append(policyOpts, sgverify.WithCertificateIdentity(id))
 		}
 	}
@@ -273,7 +291,7 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 		}
 		return nil, fail(Bad, cert, "%v", err)
 	}
-	res := &Result{Cert: cert, Fingerprint: gpg.Fingerprint(cert), LogIndex: tle.LogIndex, PolicyChecked: v.Policy.Configured()}
+	res := &Result{Cert: cert, Fingerprint: gpg.Fingerprint(cert), LogIndex: tle.LogIndex, PolicyChecked: v.identities != nil}
 	if out.Signature != nil && out.Signature.Certificate != nil {
 		res.Identity = out.Signature.Certificate.SubjectAlternativeName
 		res.Issuer = out.Signature.Certificate.Extensions.Issuer

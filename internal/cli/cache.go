@@ -10,6 +10,7 @@ import (
 
 	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/gitsign"
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // newCacheCommand is `gitsign cache status|clear`.
@@ -84,7 +85,7 @@ func printEntries(w io.Writer, entries []cache.Entry, now time.Time) {
 		}
 		left := e.Leaf.NotAfter.Sub(now).Round(time.Second)
 		fmt.Fprintf(w, "  identity  %s\n  issuer    %s\n  fulcio    %s\n  client id %s\n  serial    %s\n  expires   %s (in %s; handed out until %s before)\n",
-			who, issuer, e.Key.Fulcio, e.Key.ClientID, e.Leaf.SerialNumber,
+			printable.String(who), printable.String(issuer), printable.String(e.Key.Fulcio), printable.String(e.Key.ClientID), e.Leaf.SerialNumber,
 			e.Leaf.NotAfter.Local().Format(time.RFC3339), left, cache.ExpiryMargin)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
@@ -62,11 +64,11 @@ func run(args []string, s streams) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != errReported {
-			fmt.Fprintf(s.err, "gitsign: error: %v\n", ee.err)
+			fmt.Fprintf(s.err, "gitsign: error: %s\n", printable.String(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintf(s.err, "gitsign: error: %v\n", err)
+	fmt.Fprintf(s.err, "gitsign: error: %s\n", printable.String(err.Error()))
 	return 1
 }
 

@@ -2,14 +2,18 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
 
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/spf13/cobra"
 
 	"github.com/gitsign-dev/gitsign/gitsign"
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/config"
+	"github.com/gitsign-dev/gitsign/internal/gitobj"
 	"github.com/gitsign-dev/gitsign/internal/gpg"
 	"github.com/gitsign-dev/gitsign/internal/httpx"
 	"github.com/gitsign-dev/gitsign/internal/tty"
@@ -71,29 +75,63 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	return nil
 }
 
-// selfCheck verifies a new offline-mode signature the way a verifier
-// will (chain, SCT, log entry, timestamp, and that it names the identity
-// it was made for), before git stores it. It runs when the trust material
-// for the Fulcio in use is known: a configured trusted root, or the
-// public-good instance, whose root is built in.
+// selfCheck verifies a new signature the way a verifier will (chain, SCT,
+// log entry, timestamp, and that it names the identity it was made for),
+// before git stores it. An online-mode signature is checked against the
+// entry the signer just uploaded, with no request to the log. It runs when
+// the trust material for the Fulcio in use is known: a configured trusted
+// root, or the public-good instance, whose root is built in.
 func selfCheck(ctx context.Context, cfg *config.Config, payload []byte, sig *gitsign.Signature) error {
-	if cfg.RekorMode == config.ModeOnline || (cfg.TrustedRoot == "" && cfg.Fulcio != config.Default().Fulcio) {
+	if cfg.TrustedRoot == "" && cfg.Fulcio != config.Default().Fulcio {
 		return nil
 	}
 	sum, err := certificate.SummarizeCertificate(sig.Cert)
 	if err != nil {
 		return fmt.Errorf("reading the new certificate: %w", err)
 	}
-	v, err := newVerifier(cfg, "", verify.Policy{Identities: []string{sum.SubjectAlternativeName}, Issuers: []string{sum.Extensions.Issuer}})
+	tm, err := loadTrust(cfg, "")
 	if err != nil {
 		return fmt.Errorf("checking the new signature: %w", err)
 	}
-	v.Rekor = nil
-	if _, err := v.Verify(ctx, payload, sig.PEM, nil); err != nil {
+	opts := verify.Options{Policy: verify.Policy{Identities: []string{sum.SubjectAlternativeName}, Issuers: []string{sum.Extensions.Issuer}}}
+	if cfg.RekorMode == config.ModeOnline {
+		if sig.Entry == nil {
+			return errors.New("checking the new signature: the online-mode signature has no log entry")
+		}
+		opts.Log = uploadedEntry{entry: sig.Entry, where: cfg.Rekor}
+	}
+	v, err := verify.New(tm, opts)
+	if err != nil {
+		return fmt.Errorf("checking the new signature: %w", err)
+	}
+	objectID := func() (string, error) {
+		obj, typ, err := gitobj.WithSignature(payload, sig.PEM)
+		if err != nil {
+			return "", err
+		}
+		return gitobj.ID(typ, obj), nil
+	}
+	if _, err := v.Verify(ctx, payload, sig.PEM, objectID); err != nil {
 		return fmt.Errorf("the new signature does not verify, so it was not used: %w", err)
 	}
 	return nil
 }
+
+// uploadedEntry is the verify.Log of a signature just made: it answers
+// every lookup with the one entry the signer uploaded, which the verifier
+// then checks against the object id and the certificate like any other.
+type uploadedEntry struct {
+	entry *protorekor.TransparencyLogEntry
+	where string
+}
+
+// Entries returns the uploaded entry.
+func (u uploadedEntry) Entries(context.Context, []byte, *x509.Certificate) ([]*protorekor.TransparencyLogEntry, error) {
+	return []*protorekor.TransparencyLogEntry{u.entry}, nil
+}
+
+// Where is the log the entry was uploaded to.
+func (u uploadedEntry) Where() string { return u.where }
 
 func reportSigned(msgs *tty.Messages, sig *gitsign.Signature, mode string) {
 	who, issuer := "(unknown)", "(unknown)"

@@ -1,21 +1,14 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os/exec"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gitsign-dev/gitsign/internal/gitobj"
+	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/verify"
 )
 
@@ -37,12 +30,12 @@ func (f *verifyFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.json, "json", false, "print a JSON array, one object per verified git object")
 }
 
-func (f *verifyFlags) policy(cfgPolicy verify.Policy) (verify.Policy, error) {
+func (f *verifyFlags) policy(cfgPolicy verify.Policy) verify.Policy {
 	p := verify.Policy{Identities: f.identities, IdentityRegexps: f.identityRegexps, Issuers: f.issuers, IssuerRegexps: f.issuerRegexps}
 	if !p.Configured() {
 		p = cfgPolicy
 	}
-	return p, p.Complete()
+	return p
 }
 
 func newVerifyCommand(s streams) *cobra.Command {
@@ -102,13 +95,17 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if err != nil {
 		return err
 	}
-	policy, err := f.policy(policyFromConfig(cfg))
-	if err != nil {
-		return usageError("%v", err)
+	policy := f.policy(policyFromConfig(cfg))
+	if err := policy.Complete(); err != nil {
+		return usageError("%v", policyError(err, true))
 	}
-	v, err := newVerifier(cfg, f.trustedRoot, policy)
+	tm, err := loadTrust(cfg, f.trustedRoot)
 	if err != nil {
 		return err
+	}
+	v, err := verify.New(tm, verify.Options{Policy: policy, Log: rekorLog(cfg)})
+	if err != nil {
+		return usageError("%v", policyError(err, true))
 	}
 	ids, err := resolve(ctx)
 	if err != nil {
@@ -130,18 +127,20 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 			continue
 		}
 		if r.Verified {
-			fmt.Fprintf(s.out, "%s %s: good signature from %s (issuer %s), log index %d, %s\n", r.Object, r.Type, r.Identity, r.Issuer, r.LogIndex, r.Time.UTC().Format(time.RFC3339))
+			fmt.Fprintf(s.out, "%s %s: good signature from %s (issuer %s), log index %d, %s\n", r.Object, r.Type, printable.String(r.Identity), printable.String(r.Issuer), r.LogIndex, r.Time.UTC().Format(time.RFC3339))
 		} else {
-			fmt.Fprintf(s.out, "%s %s: FAILED: %s\n", r.Object, r.Type, r.Error)
+			fmt.Fprintf(s.out, "%s %s: FAILED: %s\n", r.Object, r.Type, printable.String(r.Error))
 		}
 	}
 	if f.json {
-		enc := json.NewEncoder(s.out)
-		enc.SetIndent("", "  ")
 		if reports == nil {
 			reports = []objectReport{}
 		}
-		if err := enc.Encode(reports); err != nil {
+		doc, err := json.MarshalIndent(reports, "", "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := s.out.Write(printable.JSON(append(doc, '\n'))); err != nil {
 			return err
 		}
 	}
@@ -153,7 +152,7 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 
 func verifyObject(ctx context.Context, v *verify.Verifier, o gitObject) objectReport {
 	r := objectReport{Object: o.id, Type: o.typ}
-	payload, sig, err := gitobj.Split(o.typ, o.raw)
+	payload, sig, err := o.split()
 	if err != nil {
 		r.Error = err.Error()
 		return r
@@ -166,113 +165,4 @@ func verifyObject(ctx context.Context, v *verify.Verifier, o gitObject) objectRe
 	r.Verified, r.Identity, r.Issuer, r.Time = true, res.Identity, res.Issuer, res.Time
 	r.LogIndex, r.Online, r.Timestamped, r.Certificate = res.LogIndex, res.Online, res.Timestamped, res.Fingerprint
 	return r
-}
-
-// resolveCommits turns revisions and ranges into commit ids, with git.
-func resolveCommits(ctx context.Context, args []string) ([]string, error) {
-	var ids []string
-	for _, a := range args {
-		var out []byte
-		var err error
-		if strings.Contains(a, "..") || strings.HasPrefix(a, "^") {
-			out, err = git(ctx, nil, "rev-list", a, "--")
-		} else {
-			out, err = git(ctx, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", a+"^{commit}")
-			if err != nil {
-				return nil, fmt.Errorf("%s is not a commit in this repository", a)
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, strings.Fields(string(out))...)
-	}
-	return ids, nil
-}
-
-// resolveTags turns tag names into tag object ids, with git.
-func resolveTags(ctx context.Context, names []string) ([]string, error) {
-	var ids []string
-	for _, n := range names {
-		out, err := git(ctx, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", "refs/tags/"+n)
-		if err != nil {
-			return nil, fmt.Errorf("no tag %s", n)
-		}
-		id := strings.TrimSpace(string(out))
-		if typ, err := git(ctx, nil, "cat-file", "-t", id); err != nil || strings.TrimSpace(string(typ)) != "tag" {
-			return nil, fmt.Errorf("tag %s is a lightweight tag: it has no signature of its own (verify the commit with gitsign verify %s)", n, n)
-		}
-		ids = append(ids, id)
-	}
-	return ids, nil
-}
-
-type gitObject struct {
-	id, typ string
-	raw     []byte
-}
-
-// readObjects reads the raw objects, exactly as git stores them, through
-// one `git cat-file --batch`.
-func readObjects(ctx context.Context, ids []string) ([]gitObject, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	cmd := exec.CommandContext(ctx, "git", "cat-file", "--batch")
-	cmd.Stdin = strings.NewReader(strings.Join(ids, "\n") + "\n")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("running git cat-file: %w", err)
-	}
-	br := bufio.NewReader(stdout)
-	objects := make([]gitObject, 0, len(ids))
-	for range ids {
-		header, err := br.ReadString('\n')
-		if err != nil {
-			cmd.Wait()
-			return nil, fmt.Errorf("git cat-file: %v %s", err, stderr.String())
-		}
-		f := strings.Fields(header)
-		if len(f) != 3 {
-			cmd.Wait()
-			return nil, fmt.Errorf("git cat-file: %s", strings.TrimSpace(header))
-		}
-		size, err := strconv.Atoi(f[2])
-		if err != nil || size < 0 || size > maxPayload {
-			cmd.Wait()
-			return nil, fmt.Errorf("git cat-file: bad size in %q", header)
-		}
-		raw := make([]byte, size+1)
-		if _, err := io.ReadFull(br, raw); err != nil {
-			cmd.Wait()
-			return nil, fmt.Errorf("git cat-file: %w", err)
-		}
-		objects = append(objects, gitObject{id: f[0], typ: f[1], raw: raw[:size]})
-	}
-	if err := cmd.Wait(); err != nil {
-		return nil, fmt.Errorf("git cat-file: %v %s", err, stderr.String())
-	}
-	return objects, nil
-}
-
-// git runs git and returns its standard output.
-func git(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Stdin = stdin
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, errors.New("git " + args[0] + ": " + msg)
-	}
-	return out, nil
 }

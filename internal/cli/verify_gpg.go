@@ -9,30 +9,32 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
+	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/config"
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
 	"github.com/gitsign-dev/gitsign/internal/gpg"
 	"github.com/gitsign-dev/gitsign/internal/httpx"
+	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/internal/rekor"
 	"github.com/gitsign-dev/gitsign/verify"
 )
 
-// maxSignatureFile bounds the signature file git hands us.
-const maxSignatureFile = 1 << 20
-
 // runVerify is git's verification entry point:
 // gitsign --status-fd=1 --verify SIGFILE - (payload on stdin). It writes
 // NEWSIG, then GOODSIG+VALIDSIG+TRUST_* or BADSIG or ERRSIG, and exits 0
-// only for a good signature that no configured policy rejects.
+// only for a good signature that no configured policy rejects. The policy
+// and trust material are checked before the signature is read: a policy
+// that cannot be applied is ERRSIG with exit 2.
 func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) error {
 	status := statusFor(o.statusFD, s)
 	status.NewSig()
 	keyID := "0000000000000000"
 	errsig := func(code int, err error) error {
 		status.ErrSig(keyID, time.Now(), 9)
-		fmt.Fprintf(s.err, "gitsign: cannot check the signature: %v\n", err)
+		fmt.Fprintf(s.err, "gitsign: cannot check the signature: %s\n", printable.String(err.Error()))
 		return &exitError{code: code, err: errReported}
 	}
 	if len(args) != 2 {
@@ -44,7 +46,16 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	if err != nil {
 		return errsig(2, err)
 	}
-	sig, err := readLimited(args[0], nil, maxSignatureFile)
+	policy := policyFromConfig(cfg)
+	tm, err := loadTrust(cfg, "")
+	if err != nil {
+		return errsig(1, err)
+	}
+	v, err := verify.New(tm, verify.Options{Policy: policy, AnyIdentityUnsafe: !policy.Configured(), Log: rekorLog(cfg)})
+	if err != nil {
+		return errsig(2, policyError(err, false))
+	}
+	sig, err := readLimited(args[0], nil, cms.MaxSignatureSize)
 	if err != nil {
 		return errsig(1, fmt.Errorf("reading the signature: %w", err))
 	}
@@ -55,14 +66,9 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	if typ, err := gitobj.Type(payload); err == nil {
 		if err := gitobj.CheckHeaders(typ, payload); err != nil {
 			status.BadSig(keyID, "(unknown)")
-			fmt.Fprintf(s.err, "gitsign: BAD signature: %v\n", err)
+			fmt.Fprintf(s.err, "gitsign: BAD signature: %s\n", printable.String(err.Error()))
 			return &exitError{code: 1, err: errReported}
 		}
-	}
-	policy := policyFromConfig(cfg)
-	v, err := newVerifier(cfg, "", policy)
-	if err != nil {
-		return errsig(1, err)
 	}
 	objectID := func() (string, error) {
 		obj, typ, err := gitobj.WithSignature(payload, sig)
@@ -85,7 +91,7 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 			fpr, uid = gpg.Fingerprint(ve.Cert), identityOf(ve.Cert)
 		}
 		status.BadSig(fpr, uid)
-		fmt.Fprintf(s.err, "gitsign: BAD signature: %v\n", err)
+		fmt.Fprintf(s.err, "gitsign: BAD signature: %s\n", printable.String(err.Error()))
 		return &exitError{code: 1, err: errReported}
 	}
 	status.GoodSig(res.Fingerprint, res.Identity)
@@ -97,10 +103,25 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	}
 	reportGood(s.err, res)
 	if !res.PolicyChecked {
-		fmt.Fprintf(s.err, "gitsign: hint: no identity policy is set, so this only shows that %s signed; to require it: git config --add gitsign.certificateIdentity %s && git config --add gitsign.certificateOIDCIssuer %s\n",
-			res.Identity, res.Identity, res.Issuer)
+		hintPolicy(s.err, res)
 	}
 	return nil
+}
+
+// hintPolicy says how to require the signer that was seen. The command is
+// offered only when both values can be shown and quoted safely: an
+// identity is chosen by whoever got the certificate (a CI workflow's
+// identity may contain shell syntax), and copying the hint must run
+// nothing else.
+func hintPolicy(w io.Writer, res *verify.Result) {
+	id, idOK := printable.ShellQuote(res.Identity)
+	issuer, issuerOK := printable.ShellQuote(res.Issuer)
+	if !idOK || !issuerOK {
+		fmt.Fprintf(w, "gitsign: hint: no identity policy is set, so this only shows that the certificate is valid, not who may sign; set gitsign.certificateIdentity and gitsign.certificateOIDCIssuer to require a signer\n")
+		return
+	}
+	fmt.Fprintf(w, "gitsign: hint: no identity policy is set, so this only shows that %s signed; to require it: git config --add gitsign.certificateIdentity %s && git config --add gitsign.certificateOIDCIssuer %s\n",
+		printable.String(res.Identity), id, issuer)
 }
 
 // reportGood tells the person who signed, when and how it was checked.
@@ -112,11 +133,13 @@ func reportGood(w io.Writer, res *verify.Result) {
 	if res.Timestamped {
 		how += ", timestamped"
 	}
-	fmt.Fprintf(w, "gitsign: good signature from %s (issuer %s)\n", res.Identity, res.Issuer)
+	fmt.Fprintf(w, "gitsign: good signature from %s (issuer %s)\n", printable.String(res.Identity), printable.String(res.Issuer))
 	fmt.Fprintf(w, "gitsign: signed %s (%s); certificate %s\n", res.Time.UTC().Format(time.RFC3339), how, res.Fingerprint)
 }
 
-// readLimited reads a file, or in for "-", up to limit bytes.
+// readLimited reads a file, or in for "-", up to limit bytes. Its errors
+// do not name the file: git passes temporary names that mean nothing to
+// the person, so callers say what was being read.
 func readLimited(name string, in io.Reader, limit int64) ([]byte, error) {
 	var r io.Reader = in
 	if name != "-" {
@@ -134,7 +157,7 @@ func readLimited(name string, in io.Reader, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
+		return nil, fmt.Errorf("more than %d bytes", limit)
 	}
 	return b, nil
 }
@@ -148,9 +171,9 @@ func policyFromConfig(cfg *config.Config) verify.Policy {
 	}
 }
 
-// newVerifier loads trust material (never from the network) and sets up
-// Rekor for online-mode signatures.
-func newVerifier(cfg *config.Config, trustedRoot string, policy verify.Policy) (*verify.Verifier, error) {
+// loadTrust loads the trust material to verify with (never from the
+// network): trustedRoot if given, else as configured.
+func loadTrust(cfg *config.Config, trustedRoot string) (root.TrustedMaterial, error) {
 	if trustedRoot == "" {
 		trustedRoot = cfg.TrustedRoot
 	}
@@ -159,14 +182,30 @@ func newVerifier(cfg *config.Config, trustedRoot string, policy verify.Policy) (
 		FulcioRoot:         cfg.FulcioRoot,
 		TimestampCertChain: cfg.TimestampCertChain,
 	})
-	if err != nil {
-		return nil, err
+	return tm, err
+}
+
+// rekorLog is where online-mode signatures are looked up.
+func rekorLog(cfg *config.Config) verify.Log {
+	return &rekor.Client{URL: cfg.Rekor, Version: 1, HTTP: httpx.New(cfg.Timeout)}
+}
+
+// policyError words a policy that cannot be applied for the person,
+// naming the flags (flags) or git config keys that set it.
+func policyError(err error, flags bool) error {
+	var pe *verify.PolicyError
+	if !errors.As(err, &pe) || pe.Missing == "" {
+		return err
 	}
-	return &verify.Verifier{
-		Trust:  tm,
-		Rekor:  &rekor.Client{URL: cfg.Rekor, Version: 1, HTTP: httpx.New(cfg.Timeout)},
-		Policy: policy,
-	}, nil
+	switch {
+	case pe.Missing == "identity" && flags:
+		return fmt.Errorf("%w: set --certificate-identity or --certificate-identity-regexp (or gitsign.certificateIdentity)", err)
+	case pe.Missing == "identity":
+		return fmt.Errorf("%w: set gitsign.certificateIdentity or gitsign.certificateIdentityRegexp", err)
+	case flags:
+		return fmt.Errorf("%w: set --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (or gitsign.certificateOIDCIssuer)", err)
+	}
+	return fmt.Errorf("%w: set gitsign.certificateOIDCIssuer or gitsign.certificateOIDCIssuerRegexp", err)
 }
 
 // identityOf names a certificate's identity (its SAN) for status lines.

@@ -2,6 +2,7 @@ package rekor
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -164,26 +165,93 @@ func (e logEntryV1) toProto() (*protorekor.TransparencyLogEntry, error) {
 	}, nil
 }
 
-// maxSearchResults bounds how many entries a search may make us fetch.
-const maxSearchResults = 16
+// maxSearchResults bounds how many entries one search may make gitsign
+// fetch. A search by artifact AND key finds only entries the key's holder
+// made (normally one); more than this is refused, never cut short, since
+// the entry left out could be the one that matters.
+const maxSearchResults = 64
 
-// SearchV1 returns the UUIDs of the Rekor v1 entries whose artifact has
-// SHA-256 digest (at most maxSearchResults of them).
-func (c *Client) SearchV1(ctx context.Context, digest []byte) ([]string, error) {
-	body, _ := json.Marshal(map[string]string{"hash": "sha256:" + hex.EncodeToString(digest)})
+// searchIndexV1 is Rekor v1's SearchIndex query (POST /api/v1/index/retrieve).
+type searchIndexV1 struct {
+	Hash      string `json:"hash"`
+	PublicKey struct {
+		Format  string `json:"format"`
+		Content []byte `json:"content"` // base64 in JSON
+	} `json:"publicKey"`
+	Operator string `json:"operator"`
+}
+
+// SearchV1 returns the UUIDs of the Rekor v1 entries over an artifact whose
+// SHA-256 is digest AND recorded with cert. Rekor indexes a hashedrekord
+// v0.0.1 entry under sha256 of the public key PEM it holds, and a search
+// under sha256 of the PEM of the certificate it is given, so this finds
+// entries that carry cert in the standard PEM encoding (as gitsign and
+// the reference upload it). More than maxSearchResults UUIDs is an error.
+func (c *Client) SearchV1(ctx context.Context, digest []byte, cert *x509.Certificate) ([]string, error) {
+	if len(digest) != sha256.Size {
+		return nil, errors.New("rekor: search digest must be a SHA-256")
+	}
+	if cert == nil {
+		return nil, errors.New("rekor: search needs the signing certificate")
+	}
+	var q searchIndexV1
+	q.Hash = "sha256:" + hex.EncodeToString(digest)
+	q.PublicKey.Format = "x509"
+	q.PublicKey.Content = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+	q.Operator = "and"
+	body, err := json.Marshal(q)
+	if err != nil {
+		return nil, err
+	}
 	hdr := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
 	resp, err := c.HTTP.Do(ctx, http.MethodPost, c.base()+"/api/v1/index/retrieve", body, hdr)
 	if err != nil {
 		return nil, fmt.Errorf("rekor: %w", err)
 	}
+	return parseSearchV1(resp.Body)
+}
+
+// parseSearchV1 reads a search answer: a JSON array of entry UUIDs (64
+// hex digits, or 80 with the log shard's tree id in front). Duplicates
+// are dropped; more than maxSearchResults distinct UUIDs is an error.
+func parseSearchV1(body []byte) ([]string, error) {
 	var uuids []string
-	if err := json.Unmarshal(resp.Body, &uuids); err != nil {
+	if err := json.Unmarshal(body, &uuids); err != nil {
 		return nil, fmt.Errorf("rekor: malformed search answer: %w", err)
 	}
-	if len(uuids) > maxSearchResults {
-		uuids = uuids[:maxSearchResults]
+	seen := make(map[string]bool, len(uuids))
+	out := make([]string, 0, len(uuids))
+	for _, u := range uuids {
+		u = strings.ToLower(u)
+		if !validUUID(u) {
+			return nil, fmt.Errorf("rekor: search answer holds %q, which is not an entry UUID", truncate(u, 100))
+		}
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
 	}
-	return uuids, nil
+	if len(out) > maxSearchResults {
+		return nil, fmt.Errorf("rekor: Rekor returned %d entries for this object and key, more than the %d gitsign examines", len(out), maxSearchResults)
+	}
+	return out, nil
+}
+
+// validUUID reports whether u is a Rekor v1 entry UUID, so that a search
+// answer can only name entries, never another path on the server.
+func validUUID(u string) bool {
+	if len(u) != 64 && len(u) != 80 {
+		return false
+	}
+	_, err := hex.DecodeString(u)
+	return err == nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // HashedRekordV001Parts reads a hashedrekord v0.0.1 body: the artifact
@@ -213,3 +281,27 @@ func HashedRekordV001Parts(body []byte) (digest, sig, pubPEM []byte, err error) 
 	}
 	return digest, e.Spec.Signature.Content, e.Spec.Signature.PublicKey.Content, nil
 }
+
+// Entries returns every Rekor v1 entry over an artifact whose SHA-256 is
+// digest recorded with cert (see SearchV1). It fails if any of them cannot
+// be fetched, rather than answer with a subset that may lack the one the
+// caller needs; the caller still checks each entry against the artifact
+// and the certificate.
+func (c *Client) Entries(ctx context.Context, digest []byte, cert *x509.Certificate) ([]*protorekor.TransparencyLogEntry, error) {
+	uuids, err := c.SearchV1(ctx, digest, cert)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*protorekor.TransparencyLogEntry, 0, len(uuids))
+	for _, uuid := range uuids {
+		tle, err := c.EntryV1(ctx, uuid)
+		if err != nil {
+			return nil, fmt.Errorf("fetching entry %s: %w", uuid, err)
+		}
+		out = append(out, tle)
+	}
+	return out, nil
+}
+
+// Where is the log's address, for messages.
+func (c *Client) Where() string { return c.URL }
