@@ -37,27 +37,8 @@ func TestRealEntriesRebuild(t *testing.T) {
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".commit")
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, sigPEM, err := gitobj.Split("commit", raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig, err := cms.Parse(sigPEM)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sig, octets := realEntry(t, f)
 		si, cert := sig.Signer, sig.Cert
-		rv := sig.UnsignedAttribute(OIDTransparencyLogEntry)
-		if rv == nil {
-			t.Fatalf("%s: no embedded entry", name)
-		}
-		var octets []byte
-		if _, err := asn1.Unmarshal(rv, &octets); err != nil {
-			t.Fatal(err)
-		}
 		tle, err := DecodeEntry(octets)
 		if err != nil {
 			t.Fatal(err)
@@ -141,22 +122,7 @@ func FuzzDecodeEntry(f *testing.F) {
 // allows; each must be refused, or anyone could change a signed commit's
 // id and keep its signature good.
 func TestDecodeEntryStrict(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(realworld, "commits", "fe1e62346d3c346a343d089e8b4c3fb57716bc94.commit"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, sigPEM, err := gitobj.Split("commit", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := cms.Parse(sigPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var good []byte
-	if _, err := asn1.Unmarshal(sig.UnsignedAttribute(OIDTransparencyLogEntry), &good); err != nil {
-		t.Fatal(err)
-	}
+	_, good := realEntry(t, filepath.Join(realworld, "commits", "fe1e62346d3c346a343d089e8b4c3fb57716bc94.commit"))
 	tle, err := DecodeEntry(good)
 	if err != nil {
 		t.Fatalf("the real entry: %v", err)
@@ -186,6 +152,32 @@ func TestDecodeEntryStrict(t *testing.T) {
 			t.Logf("%s: %v", name, err)
 		}
 	}
+}
+
+// realEntry reads a real-world commit's signature and its embedded entry.
+func realEntry(t *testing.T, path string) (*cms.Parsed, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sigPEM, err := gitobj.Split("commit", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := cms.Parse(sigPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := sig.UnsignedAttribute(OIDTransparencyLogEntry)
+	if rv == nil {
+		t.Fatalf("%s: no embedded entry", filepath.Base(path))
+	}
+	var octets []byte
+	if _, err := asn1.Unmarshal(rv, &octets); err != nil {
+		t.Fatal(err)
+	}
+	return sig, octets
 }
 
 // reorder moves an entry's first field to its end.
