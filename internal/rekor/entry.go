@@ -14,8 +14,10 @@ package rekor
 import (
 	"bytes"
 	"encoding/asn1"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"google.golang.org/protobuf/proto"
@@ -69,5 +71,41 @@ func DecodeEntry(b []byte) (*protorekor.TransparencyLogEntry, error) {
 	if !bytes.Equal(canonical, b) {
 		return nil, errors.New("rekor: embedded entry is not in canonical form (unknown fields, a field out of order or repeated, or a hashedrekord v0.0.1 body that should have been left out)")
 	}
+	if cp := tle.GetInclusionProof().GetCheckpoint().GetEnvelope(); cp != "" {
+		if err := checkCheckpointForm(cp); err != nil {
+			return nil, err
+		}
+	}
 	return &tle, nil
+}
+
+// checkCheckpointForm checks the parts of a checkpoint (a signed note)
+// that its signature does not cover: there is exactly one signature line,
+// it names the log the way Rekor does (the first word of the origin line:
+// "rekor.sigstore.dev - 1193050959916656506" is signed by
+// "rekor.sigstore.dev"), and its key hint and signature are in canonical
+// base64. Otherwise anyone could rename the signer, add signature lines or
+// re-encode the base64 and still have a checkpoint that verifies.
+func checkCheckpointForm(note string) error {
+	body, sigs, ok := strings.Cut(note, "\n\n")
+	if !ok || !strings.HasSuffix(sigs, "\n") {
+		return errors.New("rekor: checkpoint is not a signed note")
+	}
+	origin, _, _ := strings.Cut(body, "\n")
+	lines := strings.Split(strings.TrimSuffix(sigs, "\n"), "\n")
+	if len(lines) != 1 {
+		return fmt.Errorf("rekor: checkpoint carries %d signature lines, want 1", len(lines))
+	}
+	name, sig, ok := strings.Cut(strings.TrimPrefix(lines[0], "\u2014 "), " ")
+	if !strings.HasPrefix(lines[0], "\u2014 ") || !ok {
+		return errors.New("rekor: checkpoint signature line is malformed")
+	}
+	if want, _, _ := strings.Cut(origin, " "); name != want {
+		return fmt.Errorf("rekor: checkpoint is signed by %q, but its log is %q", name, want)
+	}
+	raw, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil || len(raw) < 5 || base64.StdEncoding.EncodeToString(raw) != sig {
+		return errors.New("rekor: checkpoint signature is not in canonical base64")
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -93,12 +94,64 @@ func FuzzParseEntriesV1(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if checkCheckpointForm(tle.InclusionProof.Checkpoint.Envelope) != nil {
+			return // refused when embedded: the signer's self-check reports it
+		}
 		back, err := DecodeEntry(b)
 		if err != nil || back.LogIndex != tle.LogIndex || back.IntegratedTime != tle.IntegratedTime {
 			t.Fatalf("round trip: %v", err)
 		}
 	})
 }
+
+// TestCheckpointForm: the parts of a checkpoint its signature does not
+// cover (the signer's name, extra signature lines, the base64 spelling)
+// cannot be changed. The real checkpoint comes from a public-good entry.
+func TestCheckpointForm(t *testing.T) {
+	_, octets := realEntry(t, filepath.Join(realworld, "commits", "7550db4cf96b9d2fd7e588ae9591b383b0130b5f.commit"))
+	tle, err := DecodeEntry(octets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := tle.InclusionProof.Checkpoint.Envelope
+	if err := checkCheckpointForm(good); err != nil {
+		t.Fatalf("the real checkpoint: %v", err)
+	}
+	body, sigLine, _ := strings.Cut(good, "\n\n")
+	b64 := sigLine[strings.LastIndex(sigLine, " ")+1 : len(sigLine)-1]
+	raw, _ := base64.StdEncoding.DecodeString(b64)
+	// Base64 whose unused low bits are set decodes to the same bytes.
+	i := len(strings.TrimRight(b64, "=")) - 1 // the character with unused bits
+	if i == len(b64)-1 {
+		t.Fatal("test setup: the signature's base64 has no padding")
+	}
+	sloppy := b64[:i] + string(base64Alphabet[strings.IndexByte(base64Alphabet, b64[i])|1]) + b64[i+1:]
+	if d, err := base64.StdEncoding.DecodeString(sloppy); err != nil || !bytes.Equal(d, raw) || sloppy == b64 {
+		t.Fatalf("test setup: %q does not decode to the same signature (%v)", sloppy, err)
+	}
+	for name, cp := range map[string]string{
+		"renamed signer":          strings.Replace(good, "\u2014 rekor.sigstore.dev ", "\u2014 rekor9sigstore.dev ", 1),
+		"another signature line":  good + "\u2014 witness.example AAAAAAAA\n",
+		"non-canonical base64":    strings.Replace(good, b64, sloppy, 1),
+		"no signature":            body + "\n\n",
+		"text after the note":     good + "x",
+		"hyphen instead of dash":  strings.Replace(good, "\u2014", "-", 1),
+	} {
+		if err := checkCheckpointForm(cp); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+		edited := proto.Clone(tle).(*protorekor.TransparencyLogEntry)
+		edited.InclusionProof.Checkpoint.Envelope = cp
+		b, _ := EncodeEntry(edited)
+		if _, err := DecodeEntry(b); err == nil {
+			t.Errorf("%s: DecodeEntry accepted it", name)
+		}
+	}
+}
+
+const base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 func FuzzDecodeEntry(f *testing.F) {
 	f.Add([]byte{0x08, 0x01})
