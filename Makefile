@@ -15,8 +15,9 @@ build:
 demo: build stack-up
 	$(STACK) exec hack/demo
 
-## test: unit tests, then the end-to-end tests through real git against the stack.
-test: lint unit e2e
+## test: unit tests, a brief run of each fuzz target, then the end-to-end
+## tests through real git against the stack.
+test: lint unit fuzz-smoke e2e
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -31,6 +32,16 @@ e2e: stack-up
 	$(GO) mod download
 	$(GO) test -tags e2e -c -o /dev/null ./internal/e2e/
 	eval "$$($(STACK) env)" && GOPROXY=off GOFLAGS=-mod=readonly $(STACK) exec $(GO) test -count=1 -timeout 20m -tags e2e ./internal/e2e/
+
+## fuzz: every fuzz target in the module, one at a time, FUZZTIME each
+## (hack/fuzz finds them); fuzz-smoke: the same, briefly (part of test).
+.PHONY: fuzz fuzz-smoke
+FUZZTIME ?= 30s
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) hack/fuzz
+
+fuzz-smoke:
+	GO=$(GO) FUZZTIME=2s hack/fuzz
 
 stack-up:
 	$(STACK) up
