@@ -130,12 +130,12 @@ func TestCheckpointForm(t *testing.T) {
 		t.Fatalf("test setup: %q does not decode to the same signature (%v)", sloppy, err)
 	}
 	for name, cp := range map[string]string{
-		"renamed signer":          strings.Replace(good, "\u2014 rekor.sigstore.dev ", "\u2014 rekor9sigstore.dev ", 1),
-		"another signature line":  good + "\u2014 witness.example AAAAAAAA\n",
-		"non-canonical base64":    strings.Replace(good, b64, sloppy, 1),
-		"no signature":            body + "\n\n",
-		"text after the note":     good + "x",
-		"hyphen instead of dash":  strings.Replace(good, "\u2014", "-", 1),
+		"renamed signer":         strings.Replace(good, "\u2014 rekor.sigstore.dev ", "\u2014 rekor9sigstore.dev ", 1),
+		"another signature line": good + "\u2014 witness.example AAAAAAAA\n",
+		"non-canonical base64":   strings.Replace(good, b64, sloppy, 1),
+		"no signature":           body + "\n\n",
+		"text after the note":    good + "x",
+		"hyphen instead of dash": strings.Replace(good, "\u2014", "-", 1),
 	} {
 		if err := checkCheckpointForm(cp); err == nil {
 			t.Errorf("%s: accepted", name)
