@@ -3,7 +3,6 @@ package cache
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -41,8 +40,11 @@ type Settings struct {
 	// Socket is the agent's socket (GITSIGN_CREDENTIAL_CACHE); empty
 	// means DefaultSocketPath.
 	Socket string
-	// Warn receives warnings for the person, one line each.
-	Warn io.Writer
+	// Warn, when set, is told why the cache could not be used (an
+	// *UnavailableError), at most once per Session; the Session then goes
+	// on as if there were no cache. How to word it for the person, and
+	// what to suggest, is the caller's business.
+	Warn func(error)
 	// AgentTimeout bounds each agent operation, connecting included;
 	// KeyringTimeout each keyring operation. Zero means the default.
 	AgentTimeout, KeyringTimeout time.Duration
@@ -70,7 +72,7 @@ type Session struct {
 // Open chooses the cache for set. It does not connect to anything.
 func Open(set Settings) *Session {
 	if set.Warn == nil {
-		set.Warn = io.Discard
+		set.Warn = func(error) {}
 	}
 	if set.Now == nil {
 		set.Now = time.Now
@@ -95,7 +97,7 @@ func Open(set Settings) *Session {
 			p, err := DefaultSocketPath()
 			if err != nil {
 				if set.Mode == ModeAgent {
-					s.warn("%v; signing without a cache", err)
+					s.warn(&UnavailableError{Where: "the credential cache agent", Err: err})
 				}
 				return s
 			}
@@ -119,12 +121,17 @@ func (s *Session) Where() string { return s.where }
 // Active reports whether there is a cache to ask.
 func (s *Session) Active() bool { return s.agent != "" || s.kr != nil }
 
-func (s *Session) warn(format string, args ...any) {
+func (s *Session) warn(err *UnavailableError) {
 	if s.warned {
 		return
 	}
 	s.warned = true
-	fmt.Fprintf(s.set.Warn, "gitsign: warning: "+format+"\n", args...)
+	s.set.Warn(err)
+}
+
+// unavailable describes err, a failure of the session's cache.
+func (s *Session) unavailable(err error) *UnavailableError {
+	return &UnavailableError{Where: s.where, Socket: s.agent, Err: err}
 }
 
 // Get returns a usable credential for k, or nil: on a miss, or after a
@@ -177,7 +184,8 @@ func (s *Session) Put(k Key, c *Credential) {
 }
 
 // Status lists what is cached: everything the agent holds, or the
-// keyring's item for k (the keyring cannot be listed).
+// keyring's item for k (the keyring cannot be listed). A cache that cannot
+// be asked is an *UnavailableError.
 func (s *Session) Status(k Key) ([]Entry, error) {
 	if !s.Active() {
 		return nil, nil
@@ -200,21 +208,29 @@ func (s *Session) Status(k Key) ([]Entry, error) {
 			return err
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, s.unavailable(err)
+	}
+	return out, nil
 }
 
 // Clear forgets what is cached: everything the agent holds, or the
-// keyring's item for k.
+// keyring's item for k. A cache that cannot be asked is an
+// *UnavailableError.
 func (s *Session) Clear(k Key) error {
 	if !s.Active() {
 		return nil
 	}
-	return s.do(func() error {
+	err := s.do(func() error {
 		if s.kr != nil {
 			return s.kr.Delete(k)
 		}
 		return s.withAgent(func(cl *Client) error { return cl.Clear() })
 	})
+	if err != nil {
+		return s.unavailable(err)
+	}
+	return nil
 }
 
 func (s *Session) withAgent(f func(*Client) error) error {
@@ -254,25 +270,59 @@ func (s *Session) do(f func() error) error {
 
 func (s *Session) failed(err error) {
 	var ke *KeyringError
-	var oe *OwnerError
-	switch {
-	case errors.As(err, &ke):
+	if errors.As(err, &ke) {
+		// Said at most once a day: a machine without a keyring stays
+		// without one.
 		if s.noteDue() {
-			s.warn("the OS keyring is not available (%v); logging in without a cache. This note is shown once a day; set gitsign.cache=off to stop using the keyring", ke.Err)
+			s.warn(s.unavailable(err))
 		}
 		s.warned = true
-	case s.agent != "" && errors.Is(err, fs.ErrNotExist):
-		s.warn("no credential cache agent is running at %s; logging in without it (start gitsign-credential-cache, or unset GITSIGN_CREDENTIAL_CACHE)", s.agent)
-	case s.agent != "" && errors.Is(err, syscall.ECONNREFUSED):
-		s.warn("the credential cache agent at %s is not running (connection refused); logging in without it", s.agent)
-	case errors.As(err, &oe):
-		s.warn("not using the credential cache agent at %s: it belongs to uid %d, not to you (uid %d); logging in without it", s.agent, oe.UID, oe.You)
-	case s.agent != "":
-		s.warn("credential cache agent at %s: %v; logging in without it", s.agent, err)
-	default:
-		s.warn("%s: %v; logging in without it", s.where, err)
+		return
 	}
+	s.warn(s.unavailable(err))
 }
+
+// UnavailableError says why the credential cache could not be used: Err
+// is the cause, a *KeyringError for the OS keyring, an *OwnerError for an
+// agent that belongs to another user, or what dialing or talking to the
+// agent failed with.
+type UnavailableError struct {
+	// Where is the cache, as Session.Where says it.
+	Where string
+	// Socket is the agent's socket, when the cache is the agent.
+	Socket string
+	Err    error
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// AgentNotRunning reports whether no agent listens on Socket: there is no
+// socket there, or a stale one that refuses connections.
+func (e *UnavailableError) AgentNotRunning() bool {
+	return e.Socket != "" && (errors.Is(e.Err, fs.ErrNotExist) || errors.Is(e.Err, syscall.ECONNREFUSED))
+}
+
+func (e *UnavailableError) Error() string {
+	var ke *KeyringError
+	var oe *OwnerError
+	switch {
+	case errors.As(e.Err, &ke):
+		return fmt.Sprintf("the OS keyring is not available (%v)", ke.Err)
+	case e.Socket != "" && errors.Is(e.Err, fs.ErrNotExist):
+		return "no credential cache agent is running at " + e.Socket
+	case e.Socket != "" && errors.Is(e.Err, syscall.ECONNREFUSED):
+		return "the credential cache agent at " + e.Socket + " is not running (connection refused)"
+	case e.Socket != "" && errors.As(e.Err, &oe):
+		return fmt.Sprintf("not using the credential cache agent at %s: it belongs to uid %d, not to you (uid %d)", e.Socket, oe.UID, oe.You)
+	case e.Socket != "":
+		return fmt.Sprintf("credential cache agent at %s: %v", e.Socket, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Where, e.Err)
+}
+
+// ErrAgentUnsupported is the error of Listen and Dial on systems without
+// unix sockets that carry peer credentials.
+var ErrAgentUnsupported = errors.New("cache: the agent needs unix sockets with peer credentials, which this system does not have")
 
 func (s *Session) markerPath() string {
 	dir := s.set.StateDir

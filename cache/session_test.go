@@ -3,6 +3,8 @@
 package cache
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +12,11 @@ import (
 	"testing"
 	"time"
 )
+
+// warnTo renders the session's warnings one line each, as gitsign does.
+func warnTo(b *strings.Builder) func(error) {
+	return func(err error) { fmt.Fprintf(b, "gitsign: warning: %v\n", err) }
+}
 
 // startAgent serves a fresh store on a socket in a new directory.
 func startAgent(t *testing.T) (path string, store *Store) {
@@ -27,7 +34,7 @@ func startAgent(t *testing.T) (path string, store *Store) {
 func TestSessionWithAgent(t *testing.T) {
 	path, store := startAgent(t)
 	var warn strings.Builder
-	s := Open(Settings{Mode: ModeAuto, Socket: path, Warn: &warn})
+	s := Open(Settings{Mode: ModeAuto, Socket: path, Warn: warnTo(&warn)})
 	if !s.Active() || !strings.Contains(s.Where(), path) {
 		t.Fatalf("Open = %q, active %v; want the agent at %s", s.Where(), s.Active(), path)
 	}
@@ -44,7 +51,7 @@ func TestSessionWithAgent(t *testing.T) {
 	}
 	// gitsign checks expiry with its own clock too: an agent whose clock
 	// lags (or a buggy one) cannot hand out a certificate about to end.
-	later := Open(Settings{Socket: path, Warn: &warn, Now: func() time.Time { return time.Now().Add(9*time.Minute + 30*time.Second) }})
+	later := Open(Settings{Socket: path, Warn: warnTo(&warn), Now: func() time.Time { return time.Now().Add(9*time.Minute + 30*time.Second) }})
 	if c := later.Get(testKey); c != nil {
 		t.Errorf("a session whose clock is within the margin of NotAfter got %v", c)
 	}
@@ -70,7 +77,7 @@ func TestSessionAuto(t *testing.T) {
 		t.Errorf("off chose %s", s.Where())
 	}
 	var warn strings.Builder
-	s := Open(Settings{Mode: ModeAgent, Warn: &warn})
+	s := Open(Settings{Mode: ModeAgent, Warn: warnTo(&warn)})
 	if !s.Active() || s.Get(testKey) != nil {
 		t.Fatal("agent mode without an agent: want active, miss")
 	}
@@ -117,7 +124,7 @@ func TestSessionBrokenAgent(t *testing.T) {
 		{filepath.Join(dir, "missing.sock"), "no credential cache agent is running"},
 	} {
 		var warn strings.Builder
-		s := Open(Settings{Socket: tt.path, Warn: &warn, AgentTimeout: 300 * time.Millisecond})
+		s := Open(Settings{Socket: tt.path, Warn: warnTo(&warn), AgentTimeout: 300 * time.Millisecond})
 		start := time.Now()
 		if c := s.Get(testKey); c != nil {
 			t.Fatalf("%s: got a credential", tt.path)
@@ -137,7 +144,7 @@ func TestSessionKeyring(t *testing.T) {
 	mem := newMemSecrets()
 	var warn strings.Builder
 	open := func() *Session {
-		return Open(Settings{Mode: ModeKeyring, Warn: &warn, StateDir: state, keyring: mem, KeyringTimeout: 300 * time.Millisecond})
+		return Open(Settings{Mode: ModeKeyring, Warn: warnTo(&warn), StateDir: state, keyring: mem, KeyringTimeout: 300 * time.Millisecond})
 	}
 	s := open()
 	if s.Get(testKey) != nil {
@@ -192,3 +199,33 @@ var errTestNoKeyring = &testError{"dbus: session bus is not available"}
 type testError struct{ s string }
 
 func (e *testError) Error() string { return e.s }
+
+// TestUnavailableError: a cache that cannot be asked is one typed error,
+// for warnings and for Status and Clear alike, saying whether an agent
+// could be started there.
+func TestUnavailableError(t *testing.T) {
+	dir := shortTempDir(t)
+	missing := filepath.Join(dir, "missing.sock")
+	var got []error
+	s := Open(Settings{Mode: ModeAgent, Socket: missing, Warn: func(err error) { got = append(got, err) }})
+	s.Get(testKey)
+	s.Put(testKey, newCredential(t, time.Now().Add(time.Hour)))
+	_, statusErr := s.Status(testKey)
+	clearErr := s.Clear(testKey)
+	if len(got) != 1 {
+		t.Fatalf("%d warnings, want 1: %v", len(got), got)
+	}
+	for _, err := range []error{got[0], statusErr, clearErr} {
+		var ue *UnavailableError
+		if !errors.As(err, &ue) || !ue.AgentNotRunning() || ue.Socket != missing {
+			t.Errorf("%T %v: want an *UnavailableError for a missing agent at %s", err, err, missing)
+			continue
+		}
+		if want := "no credential cache agent is running at " + missing; err.Error() != want {
+			t.Errorf("message %q, want %q", err.Error(), want)
+		}
+		if strings.Contains(err.Error(), "GITSIGN_") || strings.Contains(err.Error(), "gitsign.") {
+			t.Errorf("the library names a setting: %q", err.Error())
+		}
+	}
+}

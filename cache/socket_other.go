@@ -3,12 +3,9 @@
 package cache
 
 import (
-	"errors"
 	"net"
 	"time"
 )
-
-var errNoAgent = errors.New("cache: the agent needs unix sockets with peer credentials; use gitsign.cache=keyring on this system")
 
 // OwnerError reports a socket that belongs to another user.
 type OwnerError struct {
@@ -19,10 +16,10 @@ type OwnerError struct {
 func (e *OwnerError) Error() string { return "cache: " + e.Path + " belongs to another user" }
 
 // Listen is not supported on this system.
-func Listen(string) (net.Listener, error) { return nil, errNoAgent }
+func Listen(string) (net.Listener, error) { return nil, ErrAgentUnsupported }
 
 // Dial is not supported on this system.
-func Dial(string, time.Duration) (net.Conn, error) { return nil, errNoAgent }
+func Dial(string, time.Duration) (net.Conn, error) { return nil, ErrAgentUnsupported }
 
 // SystemdListener is not supported on this system.
-func SystemdListener() (net.Listener, error) { return nil, errNoAgent }
+func SystemdListener() (net.Listener, error) { return nil, ErrAgentUnsupported }

@@ -19,28 +19,68 @@ import (
 	"github.com/gitsign-dev/gitsign/oauth"
 )
 
+// Feedback is how signing talks to the person. This package prints
+// nothing itself: the caller (the command line) decides how each thing is
+// shown, and where. The zero value shows nothing.
+type Feedback struct {
+	// Terminal receives interactive text: the login URL, the device
+	// code, what a browser prints. It must not be standard output.
+	Terminal io.Writer
+	// Progress is told of each step that may take a while (a login, a
+	// request to Fulcio, the timestamp authority or the transparency
+	// log, the credential cache).
+	Progress Progress
+	// Warn is told why the credential cache could not be used (a
+	// *cache.UnavailableError); the login goes on without it.
+	Warn func(error)
+	// DeviceChosen is told why the automatic choice of token source took
+	// the device flow (no browser can reach the person); see
+	// oauth.Options.DeviceChosen.
+	DeviceChosen func(why string)
+}
+
+// Progress is told when a step that may take a while starts; the function
+// it returns is called with the step's outcome when it ends.
+type Progress func(step string) (done func(err error))
+
+// start announces step; a nil Progress announces nothing.
+func (p Progress) start(step string) func(error) {
+	if p == nil {
+		return func(error) {}
+	}
+	return p(step)
+}
+
 // Login returns an identity to sign with. It first asks the credential
 // cache (cfg.Cache: the agent or the OS keyring) for one issued by the same
 // Fulcio to the same issuer and client; on a hit it returns it with a nil
 // token. Otherwise it gets an OIDC identity token from the configured
 // source, makes a fresh ephemeral P-256 key, asks Fulcio for a certificate
 // binding the key to the token's identity, and stores the result in the
-// cache. A cache that cannot be used costs one warning on term, never a
-// failed login. term receives interactive text (the login URL, warnings);
-// it must not be standard output.
-func Login(ctx context.Context, cfg *config.Config, hc *httpx.Client, term io.Writer) (*Identity, *oauth.IDToken, error) {
-	creds := OpenCache(cfg, term)
+// cache. A cache that cannot be used is reported to fb.Warn, never a
+// failed login.
+func Login(ctx context.Context, cfg *config.Config, hc *httpx.Client, fb Feedback) (*Identity, *oauth.IDToken, error) {
+	creds := OpenCache(cfg, fb.Warn)
 	key := CacheKey(cfg)
-	if c := creds.Get(key); c != nil {
-		if k, ok := c.Key.(*ecdsa.PrivateKey); ok {
-			return &Identity{Key: k, Chain: c.Chain}, nil, nil
+	if creds.Active() {
+		done := fb.Progress.start("asking " + creds.Where() + " for a credential")
+		c := creds.Get(key)
+		done(nil)
+		if c != nil {
+			if k, ok := c.Key.(*ecdsa.PrivateKey); ok {
+				return &Identity{Key: k, Chain: c.Chain}, nil, nil
+			}
 		}
 	}
-	id, tok, err := login(ctx, cfg, hc, term)
+	id, tok, err := login(ctx, cfg, hc, fb)
 	if err != nil {
 		return nil, nil, err
 	}
-	creds.Put(key, &cache.Credential{Key: id.Key, Chain: id.Chain})
+	if creds.Active() {
+		done := fb.Progress.start("storing the credential in " + creds.Where())
+		creds.Put(key, &cache.Credential{Key: id.Key, Chain: id.Chain})
+		done(nil)
+	}
 	return id, tok, nil
 }
 
@@ -50,8 +90,9 @@ func CacheKey(cfg *config.Config) cache.Key {
 	return cache.Key{Fulcio: cfg.Fulcio, Issuer: cfg.Issuer, ClientID: cfg.ClientID}
 }
 
-// OpenCache opens the credential cache cfg chooses; warnings go to term.
-func OpenCache(cfg *config.Config, term io.Writer) *cache.Session {
+// OpenCache opens the credential cache cfg chooses. warn, when not nil, is
+// told why the cache could not be used (a *cache.UnavailableError).
+func OpenCache(cfg *config.Config, warn func(error)) *cache.Session {
 	mode := cache.ModeAuto
 	switch cfg.Cache {
 	case config.CacheAgent:
@@ -61,11 +102,11 @@ func OpenCache(cfg *config.Config, term io.Writer) *cache.Session {
 	case config.CacheOff:
 		mode = cache.ModeOff
 	}
-	return cache.Open(cache.Settings{Mode: mode, Socket: cfg.CredentialCache, Warn: term})
+	return cache.Open(cache.Settings{Mode: mode, Socket: cfg.CredentialCache, Warn: warn})
 }
 
 // login runs the OIDC login and gets a Fulcio certificate for a new key.
-func login(ctx context.Context, cfg *config.Config, hc *httpx.Client, term io.Writer) (*Identity, *oauth.IDToken, error) {
+func login(ctx context.Context, cfg *config.Config, hc *httpx.Client, fb Feedback) (*Identity, *oauth.IDToken, error) {
 	secret, err := clientSecret(cfg.ClientSecretFile)
 	if err != nil {
 		return nil, nil, err
@@ -80,7 +121,9 @@ func login(ctx context.Context, cfg *config.Config, hc *httpx.Client, term io.Wr
 		TokenFile:    cfg.TokenFile,
 		URLOpener:    cfg.URLOpener,
 		Timeout:      cfg.Timeout,
-		Terminal:     term,
+		Terminal:     fb.Terminal,
+		Progress:     fb.Progress,
+		DeviceChosen: fb.DeviceChosen,
 
 		DisableAutoclose: !cfg.Autoclose,
 		AutocloseTimeout: time.Duration(cfg.AutocloseTimeout) * time.Second,
@@ -93,7 +136,9 @@ func login(ctx context.Context, cfg *config.Config, hc *httpx.Client, term io.Wr
 		return nil, nil, fmt.Errorf("generating a key: %w", err)
 	}
 	fc := &fulcio.Client{URL: cfg.Fulcio, HTTP: hc}
+	done := fb.Progress.start("getting a certificate from Fulcio")
 	chain, err := fc.SigningCert(ctx, tok.Raw, tok.Subject, key)
+	done(err)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -54,6 +54,9 @@ type Signer struct {
 	Config *config.Config
 	HTTP   *httpx.Client
 	Now    func() time.Time // nil = time.Now
+	// Progress is told of each request to the timestamp authority and
+	// the transparency log; nil announces nothing.
+	Progress Progress
 }
 
 // Sign signs payload (a commit or tag without its signature, as git passes
@@ -81,7 +84,9 @@ func (s *Signer) Sign(ctx context.Context, id *Identity, payload []byte, detache
 
 	if cfg.TimestampURL != "" {
 		tc := &tsa.Client{URL: cfg.TimestampURL, HTTP: s.HTTP}
+		done := s.Progress.start("getting a timestamp from the timestamp authority")
 		token, err := tc.Timestamp(ctx, signed.Signature())
+		done(err)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +103,9 @@ func (s *Signer) Sign(ctx context.Context, id *Identity, payload []byte, detache
 			return nil, err
 		}
 		digest := sha256.Sum256(attrs)
+		done := s.Progress.start("recording the signature in the transparency log")
 		entry, err := log.Upload(ctx, digest[:], signed.Signature(), id.Leaf())
+		done(err)
 		if err != nil {
 			return nil, err
 		}
@@ -142,17 +149,28 @@ func (s *Signer) logObjectID(ctx context.Context, log *rekor.Client, id *Identit
 	if err != nil {
 		return nil, err
 	}
-	return log.Upload(ctx, digest[:], sig, id.Leaf())
+	done := s.Progress.start("recording the commit or tag id in the transparency log")
+	entry, err := log.Upload(ctx, digest[:], sig, id.Leaf())
+	done(err)
+	return entry, err
 }
+
+// Errors of CheckRequest for a configuration that cannot sign.
+var (
+	// ErrNeedsTimestampAuthority: Rekor v2 without a timestamp authority.
+	ErrNeedsTimestampAuthority = errors.New("rekor v2 gives no signed time, so signing with it needs a timestamp authority")
+	// ErrOnlineNeedsRekorV1: online mode with Rekor v2.
+	ErrOnlineNeedsRekorV1 = errors.New("online mode needs a Rekor v1 log (Rekor v2 cannot be searched)")
+)
 
 // CheckRequest reports a configuration or payload that cannot be signed, so
 // that it fails before anyone is asked to log in.
 func CheckRequest(cfg *config.Config, payload []byte, detached bool) error {
 	if cfg.RekorVersion == 2 && cfg.TimestampURL == "" {
-		return errors.New("rekor v2 gives no signed time: set GITSIGN_TIMESTAMP_SERVER_URL (gitsign.timestampServerURL) to a timestamp authority")
+		return ErrNeedsTimestampAuthority
 	}
 	if cfg.RekorVersion == 2 && cfg.RekorMode == config.ModeOnline {
-		return errors.New("online mode needs a Rekor v1 log (Rekor v2 cannot be searched): use GITSIGN_REKOR_MODE=offline with Rekor v2")
+		return ErrOnlineNeedsRekorV1
 	}
 	if cfg.RekorMode == config.ModeOnline {
 		if !detached {
@@ -163,6 +181,17 @@ func CheckRequest(cfg *config.Config, payload []byte, detached bool) error {
 		}
 	}
 	return nil
+}
+
+// CommitterMismatchError is a certificate that does not name the
+// committer, when the configuration asks that it must (MatchCommitter).
+type CommitterMismatchError struct {
+	Emails, URIs []string // the certificate's identities
+	Name, Email  string   // the committer
+}
+
+func (e *CommitterMismatchError) Error() string {
+	return fmt.Sprintf("the certificate names %v %v, not the committer %q <%s>", e.Emails, e.URIs, e.Name, e.Email)
 }
 
 // matchCommitter checks that the certificate names the committer
@@ -178,6 +207,9 @@ func matchCommitter(cfg *config.Config, cert *x509.Certificate) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("gitsign.matchCommitter: the certificate names %v %v, not the committer %q <%s>",
-		cert.EmailAddresses, cert.URIs, cfg.CommitterName, cfg.CommitterEmail)
+	uris := make([]string, len(cert.URIs))
+	for i, u := range cert.URIs {
+		uris[i] = u.String()
+	}
+	return &CommitterMismatchError{Emails: cert.EmailAddresses, URIs: uris, Name: cfg.CommitterName, Email: cfg.CommitterEmail}
 }

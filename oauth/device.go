@@ -144,68 +144,73 @@ func deviceToken(ctx context.Context, o *Options) (*IDToken, error) {
 	if o.ClientSecret != "" {
 		poll.Set("client_secret", o.ClientSecret)
 	}
-	expired := time.NewTimer(lifetime)
-	defer expired.Stop()
-	failures := 0
-	for {
-		wait := time.NewTimer(time.Duration(interval) * deviceUnit)
-		select {
-		case <-ctx.Done():
-			wait.Stop()
-			fmt.Fprintf(o.Terminal, "Sign-in cancelled (%v).\n", context.Cause(ctx))
-			return nil, fmt.Errorf("waiting for the device sign-in: %w", context.Cause(ctx))
-		case <-expired.C:
-			wait.Stop()
-			return nil, fmt.Errorf("%w (it was valid for %s); run the command again", ErrDeviceCodeExpired, time.Duration(expiresIn)*time.Second)
-		case <-wait.C:
-		}
-		var tr struct {
-			oauthError
-			AccessToken string `json:"access_token"`
-			IDToken     string `json:"id_token"`
-		}
-		status, body, err := postForm(ctx, is.hc, is.p.Endpoint().TokenURL, poll)
-		if err == nil && status >= 500 {
-			err = answerError(status, body)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
+	done := o.Progress("waiting for the sign-in with the code")
+	tok, err := func() (*IDToken, error) {
+		expired := time.NewTimer(lifetime)
+		defer expired.Stop()
+		failures := 0
+		for {
+			wait := time.NewTimer(time.Duration(interval) * deviceUnit)
+			select {
+			case <-ctx.Done():
+				wait.Stop()
+				fmt.Fprintf(o.Terminal, "Sign-in cancelled (%v).\n", context.Cause(ctx))
 				return nil, fmt.Errorf("waiting for the device sign-in: %w", context.Cause(ctx))
+			case <-expired.C:
+				wait.Stop()
+				return nil, fmt.Errorf("%w (it was valid for %s)", ErrDeviceCodeExpired, time.Duration(expiresIn)*time.Second)
+			case <-wait.C:
 			}
-			if failures++; failures >= deviceMaxPollFailures {
-				return nil, fmt.Errorf("polling %s for the device sign-in failed %d times in a row: %w", is.url, failures, err)
+			var tr struct {
+				oauthError
+				AccessToken string `json:"access_token"`
+				IDToken     string `json:"id_token"`
 			}
-			continue
-		}
-		if json.Unmarshal(body, &tr) != nil {
-			return nil, fmt.Errorf("polling %s for the device sign-in: %w", is.url, answerError(status, body))
-		}
-		switch {
-		case status == http.StatusOK:
-			if tr.IDToken == "" {
-				return nil, errors.New("the token response has no id_token")
+			status, body, err := postForm(ctx, is.hc, is.p.Endpoint().TokenURL, poll)
+			if err == nil && status >= 500 {
+				err = answerError(status, body)
 			}
-			idt, err := verifyIDToken(is.ctx, is.p, o.ClientID, tr.IDToken, tr.AccessToken, nonce, false)
 			if err != nil {
-				return nil, scrub(err, tr.IDToken)
+				if ctx.Err() != nil {
+					return nil, fmt.Errorf("waiting for the device sign-in: %w", context.Cause(ctx))
+				}
+				if failures++; failures >= deviceMaxPollFailures {
+					return nil, fmt.Errorf("polling %s for the device sign-in failed %d times in a row: %w", is.url, failures, err)
+				}
+				continue
 			}
-			return idt, nil
+			if json.Unmarshal(body, &tr) != nil {
+				return nil, fmt.Errorf("polling %s for the device sign-in: %w", is.url, answerError(status, body))
+			}
+			switch {
+			case status == http.StatusOK:
+				if tr.IDToken == "" {
+					return nil, errors.New("the token response has no id_token")
+				}
+				idt, err := verifyIDToken(is.ctx, is.p, o.ClientID, tr.IDToken, tr.AccessToken, nonce, false)
+				if err != nil {
+					return nil, scrub(err, tr.IDToken)
+				}
+				return idt, nil
+			}
+			failures = 0
+			switch tr.Code {
+			case "authorization_pending":
+			case "slow_down":
+				interval = min(interval+deviceSlowDownStep, deviceMaxInterval)
+			case "access_denied":
+				return nil, ErrAccessDenied
+			case "expired_token":
+				return nil, ErrDeviceCodeExpired
+			case "":
+				return nil, fmt.Errorf("polling %s for the device sign-in: %w", is.url, answerError(status, body))
+			default:
+				return nil, fmt.Errorf("the issuer refused the device sign-in: %w", &tr.oauthError)
+			}
 		}
-		failures = 0
-		switch tr.Code {
-		case "authorization_pending":
-		case "slow_down":
-			interval = min(interval+deviceSlowDownStep, deviceMaxInterval)
-		case "access_denied":
-			return nil, ErrAccessDenied
-		case "expired_token":
-			return nil, fmt.Errorf("%w; run the command again", ErrDeviceCodeExpired)
-		case "":
-			return nil, fmt.Errorf("polling %s for the device sign-in: %w", is.url, answerError(status, body))
-		default:
-			return nil, fmt.Errorf("the issuer refused the device sign-in: %w", &tr.oauthError)
-		}
-	}
+	}()
+	done(err)
+	return tok, err
 }
 
 // postForm posts form and returns the answer's status and body (at most

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -210,7 +211,7 @@ func TestDeviceFailures(t *testing.T) {
 		want   string
 		polls  int // -1: do not check
 	}{
-		{"expires", deviceKnobs{interval: 1, expiresIn: 4, never: true}, nil, ErrDeviceCodeExpired, "run the command again", -1},
+		{"expires", deviceKnobs{interval: 1, expiresIn: 4, never: true}, nil, ErrDeviceCodeExpired, "it was valid for", -1},
 		{"denied", deviceKnobs{interval: 1, deny: true}, nil, ErrAccessDenied, "refused at the issuer", 1},
 		{"expired_token", deviceKnobs{interval: 1, expire: true}, nil, ErrDeviceCodeExpired, "expired", 1},
 		{"issuer down while polling", deviceKnobs{interval: 1, pollStatus: 503}, nil, nil, "failed 3 times in a row: HTTP 503", 3},
@@ -305,10 +306,17 @@ func TestAutoHeadlessUsesDevice(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t)
 	f.dev = deviceKnobs{interval: 1}
+	var chosen string
+	var steps []string
 	tok, term, err := deviceLogin(t, f, func(o *Options) {
 		o.Provider = ""
 		o.TokenFile = absentFile(t)
 		o.LookupEnv = env(map[string]string{"SSH_CONNECTION": "10.0.0.1 5555 10.0.0.2 22", "DISPLAY": ":0"})
+		o.DeviceChosen = func(why string) { chosen = why }
+		o.Progress = func(step string) func(error) {
+			steps = append(steps, "start "+step)
+			return func(err error) { steps = append(steps, fmt.Sprintf("end %s: %v", step, err)) }
+		}
 	})
 	if err != nil || tok.Source != "device" {
 		t.Fatalf("tok=%v err=%v\n%s", tok, err, term)
@@ -316,7 +324,16 @@ func TestAutoHeadlessUsesDevice(t *testing.T) {
 	if !strings.Contains(term.String(), "No browser can be opened here (this is an SSH session: SSH_CONNECTION is set)") {
 		t.Errorf("the terminal does not say why:\n%s", term)
 	}
-
+	if strings.Contains(term.String(), "gitsign.") || strings.Contains(term.String(), "GITSIGN_") {
+		t.Errorf("the library names gitsign's settings:\n%s", term)
+	}
+	if chosen != "this is an SSH session: SSH_CONNECTION is set" {
+		t.Errorf("DeviceChosen got %q", chosen)
+	}
+	want := []string{"start waiting for the sign-in with the code", "end waiting for the sign-in with the code: <nil>"}
+	if strings.Join(steps, "|") != strings.Join(want, "|") {
+		t.Errorf("progress %q, want %q", steps, want)
+	}
 }
 
 // TestAutoFallsBackToBrowser: auto mode on a machine without a display

@@ -59,10 +59,12 @@ func githubActionsToken(ctx context.Context, o *Options) (*IDToken, error) {
 	u.RawQuery = q.Encode()
 
 	hc := httpx.New(o.Timeout)
+	done := o.Progress("asking GitHub Actions for an identity token")
 	resp, err := hc.Do(ctx, http.MethodGet, u.String(), nil, http.Header{
 		"Authorization": {"bearer " + reqToken},
 		"Accept":        {"application/json"},
 	})
+	done(err)
 	if err != nil {
 		return nil, fmt.Errorf("requesting a token from GitHub Actions: %w", hideSecret(err, reqToken))
 	}

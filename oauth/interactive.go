@@ -74,7 +74,9 @@ func interactiveToken(ctx context.Context, o *Options) (*IDToken, error) {
 	opened, detach := openURL(o.URLOpener, authURL, o.Terminal)
 	defer detach()
 
+	done := o.Progress("waiting for the browser login")
 	code, err := cb.wait(ctx, o.LoginTimeout, opened, o.Terminal)
+	done(err)
 	if err != nil {
 		cb.finish(err)
 		return nil, err

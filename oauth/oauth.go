@@ -98,6 +98,16 @@ type Options struct {
 	// Terminal receives human messages. It must never be os.Stdout. Nil
 	// discards them.
 	Terminal io.Writer
+	// Progress, when set, is told of each step that may take a while
+	// (the wait for the browser login or for the device code to be
+	// entered, the request to GitHub Actions) when it starts; the
+	// function it returns is called with the step's outcome when it ends.
+	Progress func(step string) (done func(err error))
+	// DeviceChosen, when set, is called when the automatic choice (see
+	// Get) takes the device flow because no browser can reach the person,
+	// after the terminal has been told why; the caller may say how to
+	// choose otherwise.
+	DeviceChosen func(why string)
 	// LookupEnv reads the environment (os.LookupEnv when nil).
 	LookupEnv func(string) (string, bool)
 }
@@ -136,6 +146,17 @@ var ErrUnsupportedProvider = errors.New("token provider is not supported yet")
 // ErrNoToken is wrapped when a static source (environment variable or file)
 // holds no token.
 var ErrNoToken = errors.New("no identity token")
+
+// SourceError is the failure of the token source Provider (a Provider*
+// name, or one of the reference's names gitsign does not support): every
+// error of Get after a source was chosen is one.
+type SourceError struct {
+	Provider string
+	Err      error
+}
+
+func (e *SourceError) Error() string { return "oauth: " + e.Provider + ": " + e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
 
 // unsupportedError names the provider while matching ErrUnsupportedProvider.
 type unsupportedError struct{ name string }
@@ -207,7 +228,7 @@ func Get(ctx context.Context, o Options) (*IDToken, error) {
 		tok, err = interactiveToken(ctx, &o)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("oauth: %s: %w", name, err)
+		return nil, &SourceError{Provider: name, Err: err}
 	}
 	tok.Source = name
 	return tok, nil
@@ -228,8 +249,10 @@ func (o *Options) autoProvider() string {
 	}
 	if o.URLOpener == "" {
 		if why := Headless(o.LookupEnv, runtime.GOOS); why != "" {
-			fmt.Fprintf(o.Terminal, "No browser can be opened here (%s): signing in with a code instead.\n"+
-				"(Set gitsign.tokenProvider or GITSIGN_TOKEN_PROVIDER to \"interactive\" to use a browser anyway.)\n", why)
+			fmt.Fprintf(o.Terminal, "No browser can be opened here (%s): signing in with a code instead.\n", why)
+			if o.DeviceChosen != nil {
+				o.DeviceChosen(why)
+			}
 			return ProviderDevice
 		}
 	}
@@ -283,6 +306,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.AutocloseTimeout <= 0 {
 		o.AutocloseTimeout = DefaultAutocloseTimeout
+	}
+	if o.Progress == nil {
+		o.Progress = func(string) func(error) { return func(error) {} }
 	}
 }
 

@@ -35,8 +35,20 @@ func TestMain(m *testing.M) {
 
 func TestVersion(t *testing.T) {
 	var out, errs bytes.Buffer
-	if code := run([]string{"--version"}, &out, &errs); code != 0 || out.String() != "gitsign-credential-cache version devel\n" {
-		t.Errorf("--version: exit %d, %q %q", code, out.String(), errs.String())
+	for _, args := range [][]string{{"--version"}, {"-v"}, {"version"}} {
+		out.Reset()
+		errs.Reset()
+		if code := run(args, &out, &errs); code != 0 || !strings.HasPrefix(out.String(), "version: devel\ncommit: ") ||
+			!strings.Contains(out.String(), "\ngo version: go") || errs.Len() != 0 {
+			t.Errorf("%s: exit %d, %q %q", args, code, out.String(), errs.String())
+		}
+	}
+	out.Reset()
+	if code := run([]string{"version", "--json"}, &out, &errs); code != 0 || !strings.HasPrefix(out.String(), "{") || !strings.Contains(out.String(), `"version": "devel"`) {
+		t.Errorf("version --json: exit %d, %q", code, out.String())
+	}
+	if code := run([]string{"--frobnicate"}, &out, &errs); code != 2 {
+		t.Errorf("an unknown flag: exit %d; want 2", code)
 	}
 	if code := run([]string{"extra"}, &out, &errs); code != 2 {
 		t.Errorf("an extra argument: exit %d; want 2", code)

@@ -64,6 +64,9 @@ func TestArgvErrors(t *testing.T) {
 		{[]string{"-bsau", "K", "one", "two"}, 2, "at most one file"},
 		{[]string{"--status-fd=x", "-bsau", "K"}, 2, `invalid argument "x"`},
 		{[]string{"--frobnicate"}, 2, "unknown flag: --frobnicate"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"--status-fd=2", "frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"help", "frobnicate"}, 2, `unknown command "frobnicate"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.argv, " "), func(t *testing.T) {
@@ -88,7 +91,7 @@ func TestVersion(t *testing.T) {
 		if code := run(argv, streams{in: strings.NewReader(""), out: &stdout, err: &stderr}); code != 0 {
 			t.Fatalf("%v: exit %d", argv, code)
 		}
-		if !strings.HasPrefix(stdout.String(), "gitsign version ") || strings.Count(stdout.String(), "\n") != 1 {
+		if !strings.HasPrefix(stdout.String(), "version: ") || strings.Contains(stdout.String(), "\nsettings:\n") != (argv[0] == "version") || stderr.Len() != 0 {
 			t.Errorf("%v printed %q", argv, stdout.String())
 		}
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -23,20 +24,20 @@ need one login: in the gitsign-credential-cache agent (gitsign.cache=auto, the
 default, uses it when GITSIGN_CREDENTIAL_CACHE is set or the agent's default
 socket exists; gitsign.cache=agent always) or in the OS keyring
 (gitsign.cache=keyring). gitsign.cache=off turns caching off.`,
-		Args: cobra.NoArgs,
+		Args: cobra.NoArgs, // a stray word is an unknown command (errors.go)
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "status",
 		Short: "Show what is cached and until when (never the keys)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCacheStatus(cmd, s)
 		},
 	}, &cobra.Command{
 		Use:   "clear",
 		Short: "Forget the cached credentials, so that the next signature logs in",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCacheClear(cmd, s)
 		},
@@ -44,12 +45,33 @@ socket exists; gitsign.cache=agent always) or in the OS keyring
 	return cmd
 }
 
+// warnTo renders the credential cache's warnings, with their hints, on w
+// (for the cache subcommands, which do not log in).
+func warnTo(w io.Writer) func(error) {
+	return func(err error) {
+		fmt.Fprintf(w, "gitsign: warning: %s\n", printable.String(err.Error()))
+		for _, h := range hintsOf(err) {
+			fmt.Fprintf(w, "gitsign: hint: %s\n", printable.String(h))
+		}
+	}
+}
+
+// cacheWarning words why the cache was not used while signing, and what
+// gitsign does instead.
+func cacheWarning(err error) string {
+	var ke *cache.KeyringError
+	if errors.As(err, &ke) {
+		return err.Error() + "; logging in without a cache"
+	}
+	return err.Error() + "; logging in without it"
+}
+
 func runCacheStatus(cmd *cobra.Command, s streams) error {
 	cfg, err := loadConfig(cmd.Context())
 	if err != nil {
 		return err
 	}
-	c := gitsign.OpenCache(cfg, s.err)
+	c := gitsign.OpenCache(cfg, warnTo(s.err))
 	if !c.Active() {
 		fmt.Fprintf(s.out, "cache: none (gitsign.cache=%s)\n", cfg.Cache)
 		if cfg.Cache != "off" {
@@ -95,7 +117,7 @@ func runCacheClear(cmd *cobra.Command, s streams) error {
 	if err != nil {
 		return err
 	}
-	c := gitsign.OpenCache(cfg, s.err)
+	c := gitsign.OpenCache(cfg, warnTo(s.err))
 	if !c.Active() {
 		fmt.Fprintf(s.out, "cache: none (gitsign.cache=%s); nothing to clear\n", cfg.Cache)
 		return nil

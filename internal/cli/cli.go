@@ -4,44 +4,11 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
-
-	"github.com/gitsign-dev/gitsign/internal/printable"
 )
-
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
-var Version = ""
-
-// version returns the build's version.
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
-
-// exitError carries a process exit code through cobra.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// usageError marks a mistake in the command line (exit 2).
-func usageError(format string, args ...any) error {
-	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
-}
 
 // streams are the process's standard streams (tests swap them).
 type streams struct {
@@ -56,24 +23,13 @@ func Main(args []string) int {
 
 func run(args []string, s streams) int {
 	root := newRoot(s)
+	prepare(root) // errors.go: the same manners for every command
 	root.SetArgs(args)
-	err := root.Execute()
-	if err == nil {
-		return 0
+	if err := root.Execute(); err != nil {
+		return report(s.err, err) // errors.go: gitsign: error: ... and hints
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != errReported {
-			fmt.Fprintf(s.err, "gitsign: error: %s\n", printable.String(ee.err.Error()))
-		}
-		return ee.code
-	}
-	fmt.Fprintf(s.err, "gitsign: error: %s\n", printable.String(err.Error()))
-	return 1
+	return 0
 }
-
-// errReported means the error was already shown to the person.
-var errReported = errors.New("reported")
 
 func newRoot(s streams) *cobra.Command {
 	o := &gpgOptions{}
@@ -107,24 +63,14 @@ gitsign verify-tag do the same for revisions, ranges and tags.`,
 			return o.run(cmd, args, s)
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
+	root.SetFlagErrorFunc(flagError)
 	root.SetOut(s.out)
 	root.SetErr(s.err)
 	root.SetIn(s.in)
 	o.register(root)
 	root.AddCommand(newVersionCommand(s), newVerifyCommand(s), newVerifyTagCommand(s), newInitializeCommand(s))
 	root.AddCommand(newCacheCommand(s))
+	root.AddCommand(newCompletionCommand(s)) // completion.go, in place of cobra's default
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
-}
-
-func newVersionCommand(s streams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print gitsign's version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, args []string) {
-			fmt.Fprintf(s.out, "gitsign version %s\n", version())
-		},
-	}
 }

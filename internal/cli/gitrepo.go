@@ -12,14 +12,43 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
+
+// errNotRepository: gitsign verify and verify-tag run outside a git
+// repository.
+var errNotRepository = errors.New("not a git repository")
+
+// checkRepository reports a usage error when there is no git repository
+// here (errNotRepository), or git's own reason when git cannot use the
+// one there is, before anything else is asked of git.
+func checkRepository(ctx context.Context) error {
+	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--git-dir")
+	// Untranslated, so that "not a git repository" can be recognised.
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		msg := gitMessage(stderr.Bytes())
+		if strings.Contains(msg, "not a git repository") {
+			return &exitError{code: 2, err: errNotRepository}
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("git rev-parse: %s", msg)
+	}
+	return nil
+}
 
 // resolveCommits turns revisions and ranges into commit ids, with git.
 func resolveCommits(ctx context.Context, args []string) ([]string, error) {
@@ -53,7 +82,14 @@ func resolveTags(ctx context.Context, names []string) ([]string, error) {
 		}
 		id := strings.TrimSpace(string(out))
 		if typ, err := git(ctx, nil, "cat-file", "-t", id); err != nil || strings.TrimSpace(string(typ)) != "tag" {
-			return nil, fmt.Errorf("tag %s is a lightweight tag: it has no signature of its own (verify the commit with gitsign verify %s)", n, n)
+			e := &exitError{code: 1, err: fmt.Errorf("tag %s is a lightweight tag: it has no signature of its own", n)}
+			if q, ok := printable.ShellQuote(n); ok {
+				if strings.HasPrefix(n, "-") {
+					q = "-- " + q // a revision, not an option
+				}
+				e.hint("verify the commit it names: gitsign verify %s", q)
+			}
+			return nil, e
 		}
 		ids = append(ids, id)
 	}

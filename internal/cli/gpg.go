@@ -31,7 +31,7 @@ func (o *gpgOptions) register(cmd *cobra.Command) {
 	f.BoolVarP(&o.verify, "verify", "v", false, "verify a signature: --verify SIGFILE [DATAFILE|-]")
 	f.IntVar(&o.statusFD, "status-fd", -1, "write GnuPG status lines to this file descriptor")
 	f.IntVar(&o.includeCerts, "include-certs", -2, "accepted for gpgsm compatibility; only the signing certificate is included")
-	f.BoolVar(&o.version, "version", false, "print gitsign's version")
+	f.BoolVar(&o.version, "version", false, "print gitsign's version and build facts (gitsign version adds the settings)")
 }
 
 // testOnlyParsed, when set by a test, receives the parsed flags and
@@ -39,14 +39,16 @@ func (o *gpgOptions) register(cmd *cobra.Command) {
 var testOnlyParsed func(o gpgOptions, args []string)
 
 func (o *gpgOptions) run(cmd *cobra.Command, args []string, s streams) error {
+	if err := o.check(cmd, args); err != nil {
+		return err
+	}
 	if testOnlyParsed != nil {
 		testOnlyParsed(*o, args)
 		return nil
 	}
 	switch {
 	case o.version:
-		fmt.Fprintf(s.out, "gitsign version %s\n", version())
-		return nil
+		return printVersion(cmd.Context(), s.out, false, false)
 	case o.verify && (o.sign || o.detach):
 		return usageError("--verify cannot be combined with --sign or --detach-sign")
 	case o.verify:
@@ -58,6 +60,24 @@ func (o *gpgOptions) run(cmd *cobra.Command, args []string, s streams) error {
 		return o.runSign(cmd, args, s)
 	}
 	return cmd.Help()
+}
+
+// check refuses a command line that names no mode: a word where a
+// subcommand belongs is an unknown command (git's own calls always carry
+// --sign/-s, --detach-sign/-b or --verify before any file), and flags
+// without a mode do nothing. Only a bare "gitsign" prints the help.
+func (o *gpgOptions) check(cmd *cobra.Command, args []string) error {
+	mode := o.sign || o.detach || o.verify || o.version
+	switch {
+	case !mode && len(args) > 0:
+		return unknownCommand(cmd, args[0])
+	case !mode && cmd.Flags().NFlag() > 0:
+		return usageError("nothing to do: give --sign (-s) or --detach-sign (-b) to sign, --verify to verify, or a command").
+			hint("see gitsign --help")
+	case o.version && len(args) > 0:
+		return usageError("--version takes no arguments, got %q", args)
+	}
+	return nil
 }
 
 // signalContext is cancelled on SIGINT/SIGTERM so a login can be aborted.

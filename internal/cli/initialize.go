@@ -23,8 +23,11 @@ func newInitializeCommand(s streams) *cobra.Command {
 it, so later verification uses it with no network. Without this, gitsign
 verifies with the public-good root built into it. For a private Sigstore,
 give its TUF mirror and initial root.json.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if timeout <= 0 {
+				return usageError("--timeout must be greater than 0, got %s", timeout)
+			}
 			opts := tuf.DefaultOptions()
 			if env, ok := os.LookupEnv("TUF_ROOT"); ok && env != "" {
 				opts.CachePath = env
@@ -49,6 +52,9 @@ give its TUF mirror and initial root.json.`,
 				err error
 			}
 			done := make(chan result, 1)
+			msgs := openMessages("")
+			defer msgs.Close()
+			step := msgs.Step("fetching the trusted root from " + opts.RepositoryBaseURL)
 			go func() {
 				c, err := tuf.New(opts)
 				if err != nil {
@@ -60,8 +66,11 @@ give its TUF mirror and initial root.json.`,
 			}()
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("TUF repository %s did not answer within %s", opts.RepositoryBaseURL, timeout)
+				err := fmt.Errorf("TUF repository %s did not answer within %s", opts.RepositoryBaseURL, timeout)
+				step(err)
+				return &exitError{code: 1, err: err, hints: []string{"give it longer with --timeout"}}
 			case r := <-done:
+				step(r.err)
 				if r.err != nil {
 					return fmt.Errorf("updating trust material from %s: %w", opts.RepositoryBaseURL, r.err)
 				}

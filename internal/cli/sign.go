@@ -20,9 +20,14 @@ import (
 	"github.com/gitsign-dev/gitsign/verify"
 )
 
+// openMessages opens the terminal and the log for signing (tests swap it).
+var openMessages = tty.Open
+
 // runSign signs the payload and writes the signature to standard output
 // and the status lines to --status-fd. Nothing reaches standard output
-// unless signing succeeded.
+// unless signing succeeded. Errors, warnings and their hints go through
+// tty.Messages (standard error, the terminal when git hides standard
+// error, and GITSIGN_LOG); progress goes to the terminal only.
 func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error {
 	ctx, stop := signalContext()
 	defer stop()
@@ -30,11 +35,28 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	if err != nil {
 		return err
 	}
-	msgs := tty.Open(cfg.LogPath)
+	msgs := openMessages(cfg.LogPath)
 	defer msgs.Close()
+	hints := func(err error) {
+		for _, h := range hintsOf(err) {
+			msgs.Hintf("%s", h)
+		}
+	}
 	fail := func(err error) error {
 		msgs.Errorf("%v", err)
+		hints(err)
 		return &exitError{code: 1, err: errReported}
+	}
+	feedback := gitsign.Feedback{
+		Terminal: msgs.Terminal(),
+		Progress: msgs.Step,
+		Warn: func(err error) {
+			msgs.Warnf("%s", cacheWarning(err))
+			hints(err)
+		},
+		DeviceChosen: func(string) {
+			msgs.Hintf("to use a browser anyway, set gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER) to interactive")
+		},
 	}
 
 	payload, err := readPayload(args, s.in)
@@ -45,13 +67,13 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 		return fail(err)
 	}
 	hc := httpx.New(cfg.Timeout)
-	id, _, err := gitsign.Login(ctx, cfg, hc, msgs.Terminal())
+	id, _, err := gitsign.Login(ctx, cfg, hc, feedback)
 	if err != nil {
 		return fail(err)
 	}
 	status := statusFor(o.statusFD, s)
 	status.BeginSigning()
-	signer := &gitsign.Signer{Config: cfg, HTTP: hc}
+	signer := &gitsign.Signer{Config: cfg, HTTP: hc, Progress: msgs.Step}
 	sig, err := signer.Sign(ctx, id, payload, o.detach)
 	if err != nil {
 		return fail(err)

@@ -63,7 +63,12 @@ func newVerifyTagCommand(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify-tag TAG...",
 		Short: "Verify the signatures of annotated tags",
-		Args:  cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("gitsign verify-tag needs the name of a tag").hint("usage: %s", cmd.UseLine())
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerifyObjects(cmd.Context(), f, s, func(ctx context.Context) ([]string, error) { return resolveTags(ctx, args) })
 		},
@@ -91,13 +96,16 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if err := checkRepository(ctx); err != nil {
+		return err
+	}
 	cfg, err := loadConfig(ctx)
 	if err != nil {
 		return err
 	}
 	policy := f.policy(policyFromConfig(cfg))
 	if err := policy.Complete(); err != nil {
-		return usageError("%v", policyError(err, true))
+		return &exitError{code: 2, err: err, hints: policyHints(err, true)}
 	}
 	tm, err := loadTrust(cfg, f.trustedRoot)
 	if err != nil {
@@ -105,7 +113,7 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	}
 	v, err := verify.New(tm, verify.Options{Policy: policy, Log: rekorLog(cfg)})
 	if err != nil {
-		return usageError("%v", policyError(err, true))
+		return &exitError{code: 2, err: err, hints: policyHints(err, true)}
 	}
 	ids, err := resolve(ctx)
 	if err != nil {

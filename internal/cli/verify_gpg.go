@@ -34,7 +34,7 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	keyID := "0000000000000000"
 	errsig := func(code int, err error) error {
 		status.ErrSig(keyID, time.Now(), 9)
-		fmt.Fprintf(s.err, "gitsign: cannot check the signature: %s\n", printable.String(err.Error()))
+		report(s.err, fmt.Errorf("cannot check the signature: %w", err))
 		return &exitError{code: code, err: errReported}
 	}
 	if len(args) != 2 {
@@ -53,7 +53,7 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	}
 	v, err := verify.New(tm, verify.Options{Policy: policy, AnyIdentityUnsafe: !policy.Configured(), Log: rekorLog(cfg)})
 	if err != nil {
-		return errsig(2, policyError(err, false))
+		return errsig(2, &exitError{code: 2, err: err, hints: policyHints(err, false)})
 	}
 	sig, err := readLimited(args[0], nil, cms.MaxSignatureSize)
 	if err != nil {
@@ -188,24 +188,6 @@ func loadTrust(cfg *config.Config, trustedRoot string) (root.TrustedMaterial, er
 // rekorLog is where online-mode signatures are looked up.
 func rekorLog(cfg *config.Config) verify.Log {
 	return &rekor.Client{URL: cfg.Rekor, Version: 1, HTTP: httpx.New(cfg.Timeout)}
-}
-
-// policyError words a policy that cannot be applied for the person,
-// naming the flags (flags) or git config keys that set it.
-func policyError(err error, flags bool) error {
-	var pe *verify.PolicyError
-	if !errors.As(err, &pe) || pe.Missing == "" {
-		return err
-	}
-	switch {
-	case pe.Missing == "identity" && flags:
-		return fmt.Errorf("%w: set --certificate-identity or --certificate-identity-regexp (or gitsign.certificateIdentity)", err)
-	case pe.Missing == "identity":
-		return fmt.Errorf("%w: set gitsign.certificateIdentity or gitsign.certificateIdentityRegexp", err)
-	case flags:
-		return fmt.Errorf("%w: set --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (or gitsign.certificateOIDCIssuer)", err)
-	}
-	return fmt.Errorf("%w: set gitsign.certificateOIDCIssuer or gitsign.certificateOIDCIssuerRegexp", err)
 }
 
 // identityOf names a certificate's identity (its SAN) for status lines.

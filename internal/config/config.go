@@ -21,6 +21,9 @@
 // gitsign.enableSigstoreGo and GITSIGN_ENABLE_SIGSTORE_GO are accepted and
 // ignored: there is only one signing and verification path.
 //
+// [Describe] lists every setting, its value and where the value comes
+// from, for `gitsign version`; it never shows a token or a secret.
+//
 // This package does not read the files that settings name (client secret,
 // token file, trust roots) and never touches the network. Library packages
 // should take the plain values they need rather than import it.

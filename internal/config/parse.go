@@ -45,12 +45,7 @@ func Parse(gitConfigZ []byte, lookupEnv func(string) (string, bool)) (*Config, e
 
 	rekorSet := false
 	for _, s := range settings {
-		src, ok := last[lowerASCII(s.key)]
-		for _, name := range s.env {
-			if v, set := lookupEnv(name); set {
-				src, ok = source{name: name, value: v}, true
-			}
-		}
+		src, ok := s.pick(last, lookupEnv)
 		if !ok {
 			continue
 		}
@@ -66,6 +61,19 @@ func Parse(gitConfigZ []byte, lookupEnv func(string) (string, bool)) (*Config, e
 		c.Rekor = defaultRekorV2
 	}
 	return c, nil
+}
+
+// pick returns the source that takes effect for s: its last git config
+// entry in last (keyed by lowered key), overridden by each of its
+// environment variables that is set, in order; ok is false when none is.
+func (s *setting) pick(last map[string]source, lookupEnv func(string) (string, bool)) (src source, ok bool) {
+	src, ok = last[lowerASCII(s.key)]
+	for _, name := range s.env {
+		if v, set := lookupEnv(name); set {
+			src, ok = source{name: name, value: v}, true
+		}
+	}
+	return src, ok
 }
 
 var (

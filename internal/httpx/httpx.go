@@ -157,6 +157,13 @@ type timeoutError struct{ err error }
 func (e *timeoutError) Error() string { return e.err.Error() }
 func (e *timeoutError) Unwrap() error { return e.err }
 
+// IsTimeout reports whether err, or an error it wraps, is a request that
+// got no answer within the client's Timeout.
+func IsTimeout(err error) bool {
+	var te *timeoutError
+	return errors.As(err, &te)
+}
+
 func describe(method, url string, err error, timeout time.Duration) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

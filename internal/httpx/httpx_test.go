@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -65,8 +66,8 @@ func TestSilentServerTimesOutOnce(t *testing.T) {
 	c := &Client{Timeout: 200 * time.Millisecond, Retries: 2, Backoff: time.Millisecond}
 	start := time.Now()
 	_, err = c.Do(context.Background(), http.MethodGet, "http://"+l.Addr().String(), nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "no answer within 200ms") {
-		t.Fatalf("err = %v", err)
+	if err == nil || !strings.Contains(err.Error(), "no answer within 200ms") || !IsTimeout(fmt.Errorf("wrapped: %w", err)) {
+		t.Fatalf("err = %v (IsTimeout %v)", err, IsTimeout(err))
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %s", d)

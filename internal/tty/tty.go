@@ -1,8 +1,13 @@
 // Package tty carries gitsign's messages to the person: progress and
 // results go to the terminal (/dev/tty) when there is one, since standard
 // output belongs to git; errors go to standard error, and also to the
-// terminal when standard error is not one (git captures it). Everything is also appended to the log file named by
-// GITSIGN_LOG (gitsign.logPath), when set.
+// terminal when standard error is not one (git captures it). Everything
+// but progress is also appended to the log file named by GITSIGN_LOG
+// (gitsign.logPath), when set.
+//
+// Every message is one line: "gitsign: error: ...", "gitsign: warning:
+// ...", "gitsign: ..." for information, each optionally followed by
+// "gitsign: hint: ..." lines saying what the person can do about it.
 package tty
 
 import (
@@ -20,10 +25,13 @@ import (
 // Messages writes human-readable lines.
 type Messages struct {
 	mu    sync.Mutex
-	term  io.Writer // progress and results
+	term  io.Writer // results, warnings and interactive text
 	errs  io.Writer // errors
-	log   io.Writer // optional copy of everything
+	log   io.Writer // optional copy of everything but progress
+	last  io.Writer // where the last message went: hints follow it
 	close []io.Closer
+
+	progress progress // steps that take a while (see Step)
 }
 
 // Open returns Messages for this process. logPath, if not empty, is opened
@@ -35,6 +43,8 @@ func Open(logPath string) *Messages {
 	if f, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
 		m.term = f
 		m.close = append(m.close, f)
+		// Progress only ever goes to a terminal: without one it is silent.
+		m.progress = progress{w: f, delay: ProgressDelay}
 		if !isTerminal(os.Stderr) {
 			// git captures our stderr while signing and older versions
 			// never show it, so the person sees errors on the terminal.
@@ -111,19 +121,38 @@ func refuseLog(fi fs.FileInfo) error {
 	return ownerProblem(fi)
 }
 
-// New returns Messages writing to the given writers (tests); log may be nil.
+// New returns Messages writing to the given writers (tests); log may be
+// nil. It shows no progress until WithProgress is called.
 func New(term, errs, log io.Writer) *Messages {
 	return &Messages{term: term, errs: errs, log: log}
 }
 
-// Infof tells the person about progress or a result.
+// Infof tells the person about a result.
 func (m *Messages) Infof(format string, args ...any) {
 	m.write(m.term, "gitsign: "+format+"\n", args...)
+}
+
+// Warnf reports something that went wrong without stopping gitsign.
+func (m *Messages) Warnf(format string, args ...any) {
+	m.write(m.term, "gitsign: warning: "+format+"\n", args...)
 }
 
 // Errorf reports an error, once.
 func (m *Messages) Errorf(format string, args ...any) {
 	m.write(m.errs, "gitsign: error: "+format+"\n", args...)
+}
+
+// Hintf says what the person can do about the message before it (an
+// error, a warning or information), on one line, and goes where that
+// message went.
+func (m *Messages) Hintf(format string, args ...any) {
+	m.mu.Lock()
+	w := m.last
+	m.mu.Unlock()
+	if w == nil {
+		w = m.errs
+	}
+	m.write(w, "gitsign: hint: "+format+"\n", args...)
 }
 
 // Terminal is the writer for interactive text (login URLs and prompts,
@@ -134,10 +163,12 @@ func (m *Messages) Terminal() io.Writer {
 	return writerFunc(func(p []byte) (int, error) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
+		m.progress.interrupt()
 		safe := []byte(printable.Lines(string(p)))
 		if m.log != nil {
 			m.log.Write(safe)
 		}
+		m.last = m.term
 		if _, err := m.term.Write(safe); err != nil {
 			return 0, err
 		}
@@ -152,10 +183,12 @@ func (m *Messages) Terminal() io.Writer {
 func (m *Messages) write(w io.Writer, format string, args ...any) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.progress.interrupt()
 	line := printable.String(strings.TrimSuffix(fmt.Sprintf(format, args...), "\n")) + "\n"
 	if m.log != nil {
 		io.WriteString(m.log, line)
 	}
+	m.last = w
 	io.WriteString(w, line)
 }
 

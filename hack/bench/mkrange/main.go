@@ -94,7 +94,10 @@ func run(repo string, n, chains int, timeout time.Duration) error {
 	}
 	hc := httpx.New(timeout)
 	t0 := time.Now()
-	id, tok, err := gitsign.Login(ctx, cfg, hc, os.Stderr)
+	id, tok, err := gitsign.Login(ctx, cfg, hc, gitsign.Feedback{
+		Terminal: os.Stderr,
+		Warn:     func(err error) { fmt.Fprintf(os.Stderr, "mkrange: warning: %v\n", err) },
+	})
 	if err != nil {
 		return err
 	}

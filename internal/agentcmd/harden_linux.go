@@ -1,4 +1,4 @@
-package main
+package agentcmd
 
 import "golang.org/x/sys/unix"
 

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package main
+package agentcmd
 
 // harden does nothing on this system.
 func harden() error { return nil }

@@ -1,0 +1,229 @@
+package cli
+
+// This file is the one way gitsign shows an error, in the style of age:
+//
+//	gitsign: error: <what went wrong, one line>
+//	gitsign: hint: <what the person can do about it, one line>
+//
+// with zero or more hints. Library packages return typed errors and hold
+// no command-line wording; hints.go maps those types to hints naming the
+// flags, git config keys and environment variables that matter. Text from
+// outside (servers, certificates, git) is escaped by package printable on
+// every line.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/gitsign-dev/gitsign/internal/printable"
+)
+
+// exitError carries a process exit code, and hints for the person,
+// through cobra.
+type exitError struct {
+	code  int
+	err   error
+	hints []string
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// hint adds a hint line and returns e.
+func (e *exitError) hint(format string, args ...any) *exitError {
+	e.hints = append(e.hints, fmt.Sprintf(format, args...))
+	return e
+}
+
+// usageError marks a mistake in the command line (exit 2), reported before
+// any work is done.
+func usageError(format string, args ...any) *exitError {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// errReported means the error was already shown to the person.
+var errReported = errors.New("reported")
+
+// report shows err the one way (see the top of this file) on w and
+// returns the exit code: the exitError's, else 1.
+func report(w io.Writer, err error) int {
+	code := 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+		if ee.err == errReported {
+			return code
+		}
+	}
+	fmt.Fprintf(w, "gitsign: error: %s\n", printable.String(err.Error()))
+	for _, h := range hintsOf(err) {
+		fmt.Fprintf(w, "gitsign: hint: %s\n", printable.String(h))
+	}
+	return code
+}
+
+// hintsOf returns the hints for err: those attached along its chain, then
+// those for the typed errors it wraps (hints.go), each once.
+func hintsOf(err error) []string {
+	var out []string
+	add := func(hs ...string) {
+		for _, h := range hs {
+			if h != "" && !slices.Contains(out, h) {
+				out = append(out, h)
+			}
+		}
+	}
+	for e := err; e != nil; {
+		if ee, ok := e.(*exitError); ok {
+			add(ee.hints...)
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			break
+		}
+		e = u.Unwrap()
+	}
+	add(knownHints(err)...)
+	return out
+}
+
+// unknownCommand is a word where cmd expects one of its subcommands.
+func unknownCommand(cmd *cobra.Command, word string) *exitError {
+	var e *exitError
+	if cmd.HasParent() {
+		e = usageError("unknown command %q for %q", word, cmd.CommandPath())
+	} else {
+		e = usageError("unknown command %q", word)
+	}
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	best := ""
+	for _, s := range cmd.SuggestionsFor(word) {
+		if best == "" || editDistance(word, s) < editDistance(word, best) {
+			best = s
+		}
+	}
+	if best != "" {
+		e.hint("did you mean %q?", best)
+	}
+	return e
+}
+
+// flagError turns pflag's complaints (an unknown flag, a flag without its
+// value, a value that does not parse) into usage errors, with a guess at
+// the flag meant when one is close.
+func flagError(cmd *cobra.Command, err error) error {
+	e := &exitError{code: 2, err: err}
+	var unknown interface{ GetSpecifiedName() string }
+	if errors.As(err, &unknown) && strings.HasPrefix(err.Error(), "unknown flag") {
+		if s := closestFlag(cmd, unknown.GetSpecifiedName()); s != "" {
+			e.hint("did you mean %q?", "--"+s)
+		}
+	}
+	return e
+}
+
+// closestFlag returns the long flag of cmd nearest to name (at most 2
+// edits away, or name starts it), or "".
+func closestFlag(cmd *cobra.Command, name string) string {
+	best, bestDist := "", 3
+	seen := map[string]bool{}
+	try := func(f *pflag.Flag) {
+		if f.Hidden || f.Deprecated != "" || seen[f.Name] {
+			return
+		}
+		seen[f.Name] = true
+		d := editDistance(name, f.Name)
+		if len(name) >= 3 && strings.HasPrefix(f.Name, name) {
+			d = min(d, 1)
+		}
+		if d < bestDist || d == bestDist && f.Name < best {
+			best, bestDist = f.Name, d
+		}
+	}
+	cmd.Flags().VisitAll(try)
+	cmd.InheritedFlags().VisitAll(try)
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// prepare gives every command of root the same manners: wrong words and
+// argument counts are usage errors (exit 2) with a hint, and `gitsign help
+// TOPIC` refuses an unknown topic instead of printing help and exiting 0.
+// It runs after the whole tree is built.
+func prepare(root *cobra.Command) {
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, rest, err := cmd.Root().Find(args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return unknownCommand(target, rest[0])
+			}
+			return target.Help()
+		},
+	})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Args = checkedArgs(c.Args)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// checkedArgs wraps a command's argument check so that every complaint is
+// a usage error (exit 2). A command with subcommands whose check has no
+// words of its own for the mistake (or no check) calls a stray word an
+// unknown command, with a guess; a complaint in cobra's words gets a hint
+// naming how to call the command. A nil check otherwise accepts any
+// arguments, as cobra does.
+func checkedArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		var err error
+		if check != nil {
+			err = check(cmd, args)
+		}
+		var ee *exitError
+		switch {
+		case err != nil && errors.As(err, &ee):
+			return err
+		case cmd.HasAvailableSubCommands() && cmd.HasParent() && len(args) > 0 && (check == nil || err != nil):
+			return unknownCommand(cmd, args[0])
+		case err != nil:
+			return usageError("%v", err).hint("usage: %s", cmd.UseLine())
+		}
+		return nil
+	}
+}

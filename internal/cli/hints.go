@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gitsign-dev/gitsign/cache"
+	"github.com/gitsign-dev/gitsign/gitsign"
+	"github.com/gitsign-dev/gitsign/internal/config"
+	"github.com/gitsign-dev/gitsign/internal/httpx"
+	"github.com/gitsign-dev/gitsign/internal/printable"
+	"github.com/gitsign-dev/gitsign/oauth"
+	"github.com/gitsign-dev/gitsign/verify"
+)
+
+// knownHints says what the person can do about the typed errors err
+// wraps. The libraries' messages say what went wrong; the flags, git
+// config keys and environment variables that change it are named here.
+func knownHints(err error) []string {
+	var (
+		ce  *config.Error
+		ue  *cache.UnavailableError
+		se  *oauth.SourceError
+		cm  *gitsign.CommitterMismatchError
+		hse *httpx.StatusError
+	)
+	switch {
+	case errors.As(err, &ce):
+		return configHints(ce)
+	case errors.As(err, &ue):
+		return cacheHints(ue)
+	case errors.Is(err, cache.ErrAgentUnsupported):
+		return []string{"use the OS keyring instead: git config --global gitsign.cache keyring"}
+	case errors.Is(err, gitsign.ErrNeedsTimestampAuthority):
+		return []string{"set GITSIGN_TIMESTAMP_SERVER_URL (gitsign.timestampServerURL) to a timestamp authority"}
+	case errors.Is(err, gitsign.ErrOnlineNeedsRekorV1):
+		return []string{"use GITSIGN_REKOR_MODE=offline (gitsign.rekorMode) with Rekor v2, or GITSIGN_REKOR_VERSION=1"}
+	case errors.As(err, &cm):
+		return []string{"gitsign.matchCommitter is set: log in as the committer, or set user.email to the identity you log in as"}
+	case errors.As(err, &se):
+		return tokenHints(se)
+	case httpx.IsTimeout(err):
+		return []string{"each request waits at most gitsign.timeout (GITSIGN_TIMEOUT, default 30s): raise it for a slow server"}
+	case errors.As(err, &hse) && hse.Status == http.StatusTooManyRequests:
+		return []string{"the server is limiting requests: try again in a minute"}
+	case errors.As(err, &hse) && hse.Status >= 500:
+		return []string{"the server failed: try again later"}
+	case errors.Is(err, errNotRepository):
+		return []string{"run it inside a git repository, or set GIT_DIR"}
+	}
+	return nil
+}
+
+// configHints: where an invalid setting comes from.
+func configHints(e *config.Error) []string {
+	if strings.HasPrefix(e.Key, "GITSIGN_") || strings.HasPrefix(e.Key, "SIGSTORE_") {
+		return []string{"it is set in the environment: fix it, or unset " + e.Key}
+	}
+	return []string{"git config --show-origin --get-all " + e.Key + " shows where it is set"}
+}
+
+// cacheHints: how to start an agent that is not running, or stop asking a
+// keyring that is not there.
+func cacheHints(e *cache.UnavailableError) []string {
+	var ke *cache.KeyringError
+	switch {
+	case errors.As(e, &ke):
+		return []string{"this note is shown once a day; git config --global gitsign.cache off stops using the keyring"}
+	case errors.Is(e, cache.ErrAgentUnsupported):
+		return []string{"use the OS keyring instead: git config --global gitsign.cache keyring"}
+	case !e.AgentNotRunning():
+		return nil
+	}
+	if def, err := cache.DefaultSocketPath(); err == nil && def == e.Socket {
+		return []string{
+			"start the agent: gitsign-credential-cache &",
+			"or let systemd start it when needed (units in contrib/systemd): systemctl --user enable --now gitsign-credential-cache.socket",
+		}
+	}
+	if path, ok := printable.ShellQuote(e.Socket); ok {
+		return []string{"start the agent there: gitsign-credential-cache --socket " + path + " &"}
+	}
+	return []string{"start gitsign-credential-cache with --socket set to that path"}
+}
+
+// tokenHints: what to do when the identity token cannot be had.
+func tokenHints(e *oauth.SourceError) []string {
+	var expired *oauth.ExpiredError
+	switch {
+	case errors.Is(e, oauth.ErrUnsupportedProvider):
+		return []string{"gitsign gets tokens from interactive, device, filesystem, envvar or github-actions: set gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER) to one of them, or unset it"}
+	case errors.Is(e, oauth.ErrLoginTimeout):
+		return []string{"open the login URL shown above in a browser, or sign in with a code on another device: gitsign.tokenProvider=device"}
+	case errors.Is(e, oauth.ErrDeviceCodeExpired):
+		return []string{"sign again, and enter the code before it expires"}
+	case errors.Is(e, oauth.ErrNoDeviceFlow):
+		return []string{"use the browser login: gitsign.tokenProvider=interactive (GITSIGN_TOKEN_PROVIDER)"}
+	case e.Provider == oauth.ProviderEnvVar && errors.As(e, &expired):
+		return []string{oauth.EnvIDToken + " holds an expired token: set a fresh one, or unset it to log in"}
+	case e.Provider == oauth.ProviderEnvVar && errors.Is(e, oauth.ErrNotJWT):
+		return []string{oauth.EnvIDToken + " must hold an OIDC identity token (a JWT)"}
+	case e.Provider == oauth.ProviderFilesystem && errors.As(e, &expired):
+		return []string{"the token file (gitsign.tokenFile, GITSIGN_TOKEN_FILE) holds an expired token: replace it with a fresh one"}
+	}
+	return nil
+}
+
+// policyHints names what sets the missing half of an identity policy: the
+// flags of gitsign verify (flags), or git config for git's helper path.
+func policyHints(err error, flags bool) []string {
+	var pe *verify.PolicyError
+	if !errors.As(err, &pe) || pe.Missing == "" {
+		return nil
+	}
+	switch {
+	case pe.Missing == "identity" && flags:
+		return []string{"set --certificate-identity or --certificate-identity-regexp (or git config gitsign.certificateIdentity)"}
+	case pe.Missing == "identity":
+		return []string{"set one with git config --add gitsign.certificateIdentity VALUE (or gitsign.certificateIdentityRegexp)"}
+	case flags:
+		return []string{"set --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (or git config gitsign.certificateOIDCIssuer)"}
+	}
+	return []string{"set one with git config --add gitsign.certificateOIDCIssuer VALUE (or gitsign.certificateOIDCIssuerRegexp)"}
+}
