@@ -15,9 +15,10 @@ build:
 demo: build stack-up
 	$(STACK) exec hack/demo
 
-## test: unit tests, a brief run of each fuzz target, then the end-to-end
-## tests through real git against the stack.
-test: lint unit fuzz-smoke e2e
+## test: lint, a check of the release config, unit tests (here, then in a
+## fresh clone of HEAD), a brief run of each fuzz target, then the
+## end-to-end tests through real git against the stack.
+test: lint release-check unit test-clone fuzz-smoke e2e
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -50,10 +51,74 @@ stack-down:
 	$(STACK) down
 
 clean:
-	rm -rf bin
+	rm -rf bin build dist
+
+## man: man pages generated from the command definitions (build/man/*.1);
+## VERSION=v1.2.3 names the release in their footer. The date is
+## SOURCE_DATE_EPOCH, else the last commit's.
+## completions: bash, zsh, fish and PowerShell completion scripts for gitsign
+## and gitsign-credential-cache (build/completions/).
+.PHONY: man completions
+man:
+	rm -rf build/man
+	$(GO) run ./hack/gendocs -man build/man $(if $(VERSION),-version $(VERSION))
+
+completions:
+	rm -rf build/completions
+	$(GO) run ./hack/gendocs -completions build/completions
 
 ## bench: performance benchmarks and their ratios (hack/bench/README.md).
 ## The first run signs 1,000 commits on the local stack and caches them.
 .PHONY: bench
 bench:
 	hack/bench/run
+
+## release: a snapshot release into dist/ with goreleaser (.goreleaser.yml):
+## archives, checksums.txt, SPDX SBOMs, deb/rpm/apk packages; nothing is
+## published. release-check: `goreleaser check` and a build of the module
+## for each release OS (part of test).
+## release-test: the snapshot, then checks of what it made.
+## goreleaser and syft are installed on first use into hack/.tools/.
+.PHONY: release release-check release-test
+TOOLS := $(CURDIR)/hack/.tools
+GORELEASER_VERSION := v2.15.1
+SYFT_VERSION := v1.57.1
+GORELEASER := $(TOOLS)/goreleaser@$(GORELEASER_VERSION)/goreleaser
+SYFT := $(TOOLS)/syft@$(SYFT_VERSION)/syft
+TOOL_INSTALL = GOBIN=$(@D) GOFLAGS= GOTOOLCHAIN=local $(GO) install
+
+$(GORELEASER):
+	$(TOOL_INSTALL) github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+
+# syft names itself (and its version) in every SBOM it writes.
+$(SYFT):
+	$(TOOL_INSTALL) -ldflags=-X=main.version=$(SYFT_VERSION:v%=%) github.com/anchore/syft/cmd/syft@$(SYFT_VERSION)
+
+# goreleaser reads the commit, its date and the tags only if git names a
+# remote; a clone without one is given the project's for this run alone
+# (through git's environment, nothing is written).
+RELEASE_GIT_ENV = $(if $(shell git ls-remote --get-url 2>/dev/null),,GIT_CONFIG_COUNT=1 \
+	GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/gitsign-dev/gitsign.git)
+
+release: $(GORELEASER) $(SYFT)
+	$(RELEASE_GIT_ENV) PATH="$(dir $(SYFT)):$$PATH" $(GORELEASER) release --snapshot --clean
+
+# release-check also compiles the module for each release OS (the code has
+# nothing per architecture; `make release` builds every platform), as the
+# release builds do: RELEASE_CHECK_PLATFORMS="os/arch ..." to change.
+RELEASE_CHECK_PLATFORMS ?= linux/amd64 darwin/amd64 freebsd/amd64 windows/amd64
+release-check: $(GORELEASER)
+	$(GORELEASER) check
+	@set -e; for p in $(RELEASE_CHECK_PLATFORMS); do \
+		echo "go build ./... for $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -trimpath ./...; \
+	done
+
+release-test:
+	MAKE=$(MAKE) hack/release-test
+
+## test-clone: the unit tests in a fresh clone of the committed HEAD, to
+## catch tests that need files git does not have (part of test).
+.PHONY: test-clone
+test-clone:
+	GO=$(GO) hack/test-clone
