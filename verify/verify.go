@@ -31,6 +31,7 @@ import (
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/gitsign-dev/gitsign/internal/cms"
+	"github.com/gitsign-dev/gitsign/internal/gitobj"
 	"github.com/gitsign-dev/gitsign/internal/gpg"
 	"github.com/gitsign-dev/gitsign/internal/rekor"
 	"github.com/gitsign-dev/gitsign/internal/tsa"
@@ -54,11 +55,11 @@ type Options struct {
 // Verifier checks signatures against one set of trust material and one
 // policy, fixed when it is made; it is safe for concurrent use.
 type Verifier struct {
-	trust      root.TrustedMaterial
-	log        Log
-	identities []sgverify.CertificateIdentity // nil: any identity
-	plain      *sgverify.Verifier             // for signatures with no timestamp
-	stamped    *sgverify.Verifier             // for signatures with one RFC 3161 timestamp
+	trust   root.TrustedMaterial
+	log     Log
+	rules   []rule             // nil: any identity (AnyIdentityUnsafe)
+	plain   *sgverify.Verifier // for signatures with no timestamp
+	stamped *sgverify.Verifier // for signatures with one RFC 3161 timestamp
 }
 
 // New returns a Verifier. It refuses a policy that is incomplete or has a
@@ -71,11 +72,11 @@ func New(trust root.TrustedMaterial, o Options) (*Verifier, error) {
 	v := &Verifier{trust: trust, log: o.Log}
 	switch {
 	case o.Policy.Configured():
-		ids, err := o.Policy.compile()
+		rules, err := o.Policy.compile()
 		if err != nil {
 			return nil, err
 		}
-		v.identities = ids
+		v.rules = rules
 	case !o.AnyIdentityUnsafe:
 		return nil, &PolicyError{Missing: "identity"}
 	}
@@ -105,6 +106,9 @@ type Result struct {
 	Online        bool // the log entry was looked up in Rekor
 	Timestamped   bool // an RFC 3161 timestamp verified
 	PolicyChecked bool // an identity policy was applied and matched
+	// Rule is the origin of the policy rule that accepted the signature
+	// (e.g. ".gitsigners:3"), when PolicyChecked.
+	Rule string
 }
 
 // Kind classifies a failure for git's status lines.
@@ -194,7 +198,8 @@ func (v *Verifier) Verify(ctx context.Context, payload, sig []byte, objectID fun
 		content = messageSignature(artifact, entrySig)
 		timestamps = nil // the reference's online flow signs the id, not the CMS signature
 	}
-	res, err := v.verifyBundle(cert, content, tle, timestamps, artifact)
+	typ, _ := gitobj.Type(payload) // "" for other payloads: only rules for any object type apply
+	res, err := v.verifyBundle(cert, content, tle, timestamps, artifact, typ)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +256,7 @@ func timeStampResp(token []byte) []byte {
 	return out
 }
 
-func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte, artifact []byte) (*Result, error) {
+func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte, artifact []byte, objectType string) (*Result, error) {
 	pb := &protobundle.Bundle{
 		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
 		VerificationMaterial: &protobundle.VerificationMaterial{
@@ -273,11 +278,22 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 	if err != nil {
 		return nil, fail(Bad, cert, "log entry: %v", err)
 	}
+	// sigstore-go matches identities (SAN, issuer, CI claims) against the
+	// rules that cover this kind of object; the validity windows, which it
+	// does not know, are checked below against the times it verified.
+	var rules []rule
 	policyOpts := []sgverify.PolicyOption{sgverify.WithoutIdentitiesUnsafe()}
-	if v.identities != nil {
-		policyOpts = nil
-		for _, id := range v.identities {
-			policyOpts = append(policyOpts, sgverify.WithCertificateIdentity(id))
+	if v.rules != nil {
+		for _, r := range v.rules {
+			if r.appliesTo(objectType) {
+				rules = append(rules, r)
+			}
+		}
+		if len(rules) > 0 {
+			policyOpts = nil
+			for _, r := range rules {
+				policyOpts = append(policyOpts, sgverify.WithCertificateIdentity(r.id))
+			}
 		}
 	}
 	out, err := verifier.Verify(b, sgverify.NewPolicy(sgverify.WithArtifact(bytes.NewReader(artifact)), policyOpts...))
@@ -291,11 +307,36 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 		}
 		return nil, fail(Bad, cert, "%v", err)
 	}
-	res := &Result{Cert: cert, Fingerprint: gpg.Fingerprint(cert), LogIndex: tle.LogIndex, PolicyChecked: v.identities != nil}
-	if out.Signature != nil && out.Signature.Certificate != nil {
-		res.Identity = out.Signature.Certificate.SubjectAlternativeName
-		res.Issuer = out.Signature.Certificate.Extensions.Issuer
+	if out.Signature == nil || out.Signature.Certificate == nil {
+		return nil, fail(Bad, cert, "sigstore-go verified no certificate")
 	}
+	var times []time.Time
+	for _, ts := range out.VerifiedTimestamps {
+		times = append(times, ts.Timestamp)
+	}
+	matched, accepted := "", v.rules == nil
+	if v.rules != nil {
+		if len(rules) == 0 {
+			return nil, fail(Mismatch, cert, "signed by %s, but no rule of the identity policy covers %s objects", describe(cert), orAny(objectType))
+		}
+		var outside []string
+		for _, r := range rules {
+			if r.id.Verify(*out.Signature.Certificate) != nil {
+				continue
+			}
+			if r.inWindow(times) {
+				matched, accepted = r.origin, true
+				break
+			}
+			outside = append(outside, r.origin)
+		}
+		if !accepted {
+			return nil, fail(Mismatch, cert, "signed by %s at %s, outside the validity window of the rules that name it (%s)", describe(cert), formatTimes(times), strings.Join(outside, ", "))
+		}
+	}
+	res := &Result{Cert: cert, Fingerprint: gpg.Fingerprint(cert), LogIndex: tle.LogIndex, PolicyChecked: v.rules != nil, Rule: matched}
+	res.Identity = out.Signature.Certificate.SubjectAlternativeName
+	res.Issuer = out.Signature.Certificate.Extensions.Issuer
 	for _, ts := range out.VerifiedTimestamps {
 		if ts.Type == "TimestampAuthority" {
 			res.Timestamped = true
@@ -305,4 +346,19 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 		}
 	}
 	return res, nil
+}
+
+func orAny(objectType string) string {
+	if objectType == "" {
+		return "such"
+	}
+	return objectType
+}
+
+func formatTimes(times []time.Time) string {
+	var out []string
+	for _, t := range times {
+		out = append(out, t.UTC().Format(time.RFC3339))
+	}
+	return strings.Join(out, " and ")
 }
