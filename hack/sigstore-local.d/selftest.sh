@@ -3,7 +3,9 @@
 # ID token -> Fulcio certificate (with SCT) -> signature -> RFC 3161 timestamp
 # -> hashedrekord in Rekor v1 and Rekor v2; then the log IDs the servers
 # return are looked up in trusted_root.json, and both results are verified as
-# Sigstore bundles by sigstore-go (hack/trustroot verify).
+# Sigstore bundles by sigstore-go (hack/trustroot verify). The CI issuer is
+# checked too: its token service, and a Fulcio certificate for one of its
+# tokens with the workflow's URI and extensions.
 #
 # Run it as `hack/sigstore-local selftest` (inside the stack's namespace).
 # Set KEEP=dir to keep the work files there.
@@ -48,6 +50,68 @@ sct_ids=$(openssl x509 -in leaf.pem -noout -text | awk '
 	f { gsub(/ /, ""); s = s $0 }' | tr -d ':' | tr 'A-F' 'a-f')
 [ -n "$sct_ids" ] || fail "no SCT in the leaf certificate"
 step "Fulcio certificate for $email with SCT from log $(head -c 16 <<<"$sct_ids")…"
+
+# certreq TOKEN SUBJECT OUT: a certificate request for key.pem, proving
+# possession by signing SUBJECT.
+certreq() {
+	local p
+	p=$(printf %s "$2" | openssl dgst -sha256 -sign key.pem | base64 -w0)
+	jq -n --arg t "$1" --arg k "$(cat pub.pem)" --arg p "$p" \
+		'{credentials:{oidcIdentityToken:$t},publicKeyRequest:{publicKey:{algorithm:"ECDSA",content:$k},proofOfPossession:$p}}' >"$3"
+}
+claim() { b64url_decode "$(cut -d. -f2 <<<"$1")" | jq -r ".$2"; }
+
+# 2b. The CI issuer: its job token service, then a certificate for a
+# workflow on a tag, with the workflow's URI and the CI extensions.
+code=$(curl -sS -m 10 -o ci-denied.json -w '%{http_code}' -H 'Authorization: bearer not-a-job' \
+	"$GITSIGN_LOCAL_ACTIONS_REQUEST_URL&audience=sigstore")
+[ "$code" = 401 ] || fail "the CI token service answered HTTP $code to an unknown request token"
+curl -fsS -m 10 -H "Authorization: bearer $GITSIGN_LOCAL_ACTIONS_REQUEST_TOKEN" \
+	"$GITSIGN_LOCAL_ACTIONS_REQUEST_URL&audience=sigstore" >ci-job.json || fail "the CI token service refused the job's request token"
+ci=$(jq -r .value ci-job.json)
+if [ "$(claim "$ci" aud)" != sigstore ] || [ "$(claim "$ci" iss)" != "$GITSIGN_LOCAL_ACTIONS_ISSUER" ]; then
+	fail "the CI token service gave aud $(claim "$ci" aud), iss $(claim "$ci" iss)"
+fi
+step "CI token service: a job token for $(claim "$ci" sub)"
+
+ci_sha=$(head -c 20 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+ci=$("$SL" token --actions --repository acme/app --ref refs/tags/v1.0.0 --workflow .github/workflows/release.yml \
+	--event push --sha "$ci_sha")
+certreq "$ci" "$(claim "$ci" sub)" cicertreq.json
+curl -fsS -m 10 -H 'Content-Type: application/json' --data @cicertreq.json "$GITSIGN_FULCIO_URL/api/v2/signingCert" >cicertresp.json ||
+	fail "Fulcio refused the CI token: $(cat cicertresp.json 2>/dev/null)"
+jq -r '.signedCertificateEmbeddedSct.chain.certificates[0]' cicertresp.json >cileaf.pem
+openssl verify -CAfile "$GITSIGN_LOCAL_FULCIO_ROOT" cileaf.pem >/dev/null || fail "the CI leaf does not chain to the Fulcio root"
+openssl x509 -in cileaf.pem -noout -text >cileaf.txt
+ci_san=https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0.0
+grep -qxF "                URI:$ci_san" cileaf.txt || fail "the CI leaf's SAN is not URI:$ci_san"
+# ext OID VALUE: the extension's value, as openssl prints it, is VALUE after
+# at most its DER tag and length.
+ext() {
+	awk -v oid="$1:" -v want="$2" '
+		$1 == oid { getline v; sub(/^ +/, "", v); n = length(v) - length(want)
+			found = n >= 0 && n <= 4 && substr(v, n + 1) == want }
+		END { exit !found }' cileaf.txt || fail "the CI leaf's extension $1 is not $2"
+}
+x=1.3.6.1.4.1.57264.1
+ext $x.8 "$GITSIGN_LOCAL_ACTIONS_ISSUER"
+ext $x.2 push
+ext $x.3 "$ci_sha"
+ext $x.4 .github/workflows/release.yml
+ext $x.5 acme/app
+ext $x.6 refs/tags/v1.0.0
+ext $x.9 "$ci_san"
+ext $x.10 "$ci_sha"
+ext $x.11 github-hosted
+ext $x.12 https://github.com/acme/app
+ext $x.13 "$ci_sha"
+ext $x.14 refs/tags/v1.0.0
+ext $x.16 https://github.com/acme
+ext $x.18 "$ci_san"
+ext $x.20 push
+ext $x.22 public
+ext $x.24 repo:acme/app:ref:refs/tags/v1.0.0
+step "Fulcio certificate for the workflow $ci_san with its CI extensions"
 
 # A refused token: aud other-client is not Fulcio's client id.
 other=$("$SL" token --client other-client alice)

@@ -1,0 +1,570 @@
+// Command actions is the local stand-in for GitHub Actions' OIDC issuer, run
+// by hack/sigstore-local as its second issuer. TEST STACK ONLY: it signs
+// whatever claims it is asked for.
+//
+// It mints RS256 ID tokens with the claims of a GitHub Actions job (sub
+// repo:OWNER/REPO:ref:REF, repository, ref, sha, workflow_ref,
+// job_workflow_ref, event_name, runner_environment, ...), which the stack's
+// Fulcio turns into certificates with the 1.3.6.1.4.1.57264.1.* extensions,
+// and it answers as a job's token request service does, so that a client
+// reading ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN
+// works unchanged.
+//
+// Usage:
+//
+//	actions [-addr 127.0.0.1:5558] [-issuer URL] [-request-token TOKEN]
+//
+// Endpoints:
+//
+//	GET  /.well-known/openid-configuration   discovery
+//	GET  /.well-known/jwks                   the signing key (fresh on every start)
+//	GET  /mint?PARAMS                        {"value": JWT} for the harness (POST with a form works too)
+//	POST /jobs?PARAMS                        a new job: {"request_url": URL, "request_token": TOKEN}
+//	GET  /actions/token?audience=AUD         the job's token: needs "Authorization: bearer TOKEN";
+//	                                         answers {"value": JWT} like GitHub's service
+//	GET  /healthz                            ok
+//
+// PARAMS (all optional) describe the job: repository (OWNER/REPO, default
+// acme/app), ref (default refs/heads/main), workflow (the workflow file,
+// default .github/workflows/release.yml), workflow_name (default the file
+// path, as GitHub names a workflow without `name:`), event (default push),
+// sha (40 hex digits, default derived from repository and ref), actor
+// (default alice), environment (none by default), runner_environment
+// (github-hosted or self-hosted), visibility (public, private, internal),
+// job_workflow_ref (OWNER/REPO/.github/workflows/FILE@REF, for a reusable
+// workflow; default the workflow itself), job_workflow_sha, run_attempt,
+// head_ref, base_ref, ttl (token lifetime in seconds, default 600) and, for
+// /mint only, audience (default sigstore). Unknown parameters are refused.
+//
+// The request token given with -request-token is a job with the defaults.
+// Without an audience, /actions/token uses GitHub's default,
+// https://github.com/OWNER.
+package main
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"log"
+	"math/big"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	defaultTTL = 600 * time.Second
+	maxTTL     = 24 * time.Hour
+	maxJobs    = 10000
+)
+
+// job is the run whose identity a token carries.
+type job struct {
+	Repository        string
+	Ref               string
+	Workflow          string // path of the workflow file in the repository
+	WorkflowName      string
+	Event             string
+	SHA               string
+	Actor             string
+	Environment       string
+	RunnerEnvironment string
+	Visibility        string
+	JobWorkflowRef    string
+	JobWorkflowSHA    string
+	HeadRef, BaseRef  string
+	RunID             string
+	RunNumber         string
+	RunAttempt        string
+	TTL               time.Duration
+}
+
+var (
+	repoRE        = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
+	refRE         = regexp.MustCompile(`^refs/[^\s@:]+$`)
+	workflowRE    = regexp.MustCompile(`^\.github/workflows/[^\s@/][^\s@]*\.ya?ml$`)
+	jobWorkflowRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+/\.github/workflows/[^\s@]+\.ya?ml@refs/[^\s@:]+$`)
+	shaRE         = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	eventRE       = regexp.MustCompile(`^[a-z_]{1,64}$`)
+	nameRE        = regexp.MustCompile(`^[^\x00-\x1f\x7f:]{1,200}$`)
+	textRE        = regexp.MustCompile(`^[^\x00-\x1f\x7f]{1,200}$`)
+	actorRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}(?:\[bot\])?$`)
+	digitsRE      = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
+)
+
+var jobParams = map[string]bool{
+	"repository": true, "ref": true, "workflow": true, "workflow_name": true, "event": true, "sha": true,
+	"actor": true, "environment": true, "runner_environment": true, "visibility": true,
+	"job_workflow_ref": true, "job_workflow_sha": true, "run_attempt": true, "head_ref": true, "base_ref": true,
+	"ttl": true,
+}
+
+// parseJob reads a job from request parameters; extra names the parameters
+// the endpoint takes besides the job's.
+func parseJob(v url.Values, extra ...string) (*job, error) {
+	for name, vals := range v {
+		if !jobParams[name] && !contains(extra, name) {
+			return nil, fmt.Errorf("unknown parameter %q", name)
+		}
+		if len(vals) != 1 {
+			return nil, fmt.Errorf("parameter %q given %d times", name, len(vals))
+		}
+	}
+	get := func(name, def string) string {
+		if s := v.Get(name); s != "" {
+			return s
+		}
+		return def
+	}
+	j := &job{
+		Repository:        get("repository", "acme/app"),
+		Ref:               get("ref", "refs/heads/main"),
+		Workflow:          get("workflow", ".github/workflows/release.yml"),
+		Event:             get("event", "push"),
+		Actor:             get("actor", "alice"),
+		Environment:       v.Get("environment"),
+		RunnerEnvironment: get("runner_environment", "github-hosted"),
+		Visibility:        get("visibility", "public"),
+		RunAttempt:        get("run_attempt", "1"),
+		HeadRef:           v.Get("head_ref"),
+		BaseRef:           v.Get("base_ref"),
+		TTL:               defaultTTL,
+	}
+	j.WorkflowName = get("workflow_name", j.Workflow)
+	sum := sha1.Sum([]byte(j.Repository + "\x00" + j.Ref))
+	j.SHA = get("sha", hex.EncodeToString(sum[:]))
+	j.JobWorkflowRef = get("job_workflow_ref", j.Repository+"/"+j.Workflow+"@"+j.Ref)
+	j.JobWorkflowSHA = get("job_workflow_sha", j.SHA)
+
+	checks := []struct {
+		name, value string
+		re          *regexp.Regexp
+	}{
+		{"repository", j.Repository, repoRE},
+		{"ref", j.Ref, refRE},
+		{"workflow", j.Workflow, workflowRE},
+		{"workflow_name", j.WorkflowName, textRE},
+		{"event", j.Event, eventRE},
+		{"sha", j.SHA, shaRE},
+		{"actor", j.Actor, actorRE},
+		{"job_workflow_ref", j.JobWorkflowRef, jobWorkflowRE},
+		{"job_workflow_sha", j.JobWorkflowSHA, shaRE},
+		{"run_attempt", j.RunAttempt, digitsRE},
+	}
+	for _, c := range checks {
+		if !c.re.MatchString(c.value) {
+			return nil, fmt.Errorf("bad %s %q", c.name, c.value)
+		}
+	}
+	for name, value := range map[string]string{"environment": j.Environment, "head_ref": j.HeadRef, "base_ref": j.BaseRef} {
+		if value != "" && !nameRE.MatchString(value) {
+			return nil, fmt.Errorf("bad %s %q", name, value)
+		}
+	}
+	switch j.RunnerEnvironment {
+	case "github-hosted", "self-hosted":
+	default:
+		return nil, fmt.Errorf("bad runner_environment %q (github-hosted or self-hosted)", j.RunnerEnvironment)
+	}
+	switch j.Visibility {
+	case "public", "private", "internal":
+	default:
+		return nil, fmt.Errorf("bad visibility %q (public, private or internal)", j.Visibility)
+	}
+	if s := v.Get("ttl"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || time.Duration(n)*time.Second > maxTTL {
+			return nil, fmt.Errorf("bad ttl %q (seconds, 1 to %d)", s, int(maxTTL.Seconds()))
+		}
+		j.TTL = time.Duration(n) * time.Second
+	}
+	return j, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (j *job) owner() string { o, _, _ := strings.Cut(j.Repository, "/"); return o }
+
+// subject is the sub claim, in GitHub's default format.
+func (j *job) subject() string {
+	switch {
+	case j.Environment != "":
+		return "repo:" + j.Repository + ":environment:" + j.Environment
+	case j.Event == "pull_request" || j.Event == "pull_request_target":
+		return "repo:" + j.Repository + ":pull_request"
+	default:
+		return "repo:" + j.Repository + ":ref:" + j.Ref
+	}
+}
+
+func (j *job) refType() string {
+	if strings.HasPrefix(j.Ref, "refs/tags/") {
+		return "tag"
+	}
+	return "branch"
+}
+
+// numericID is a stable stand-in for the numeric ID GitHub gives a user,
+// organization or repository, so that one name always has one ID.
+func numericID(kind, name string) string {
+	h := fnv.New64a()
+	h.Write([]byte(kind + "\x00" + strings.ToLower(name)))
+	return strconv.FormatUint(10_000_000+h.Sum64()%900_000_000, 10)
+}
+
+// claims are a GitHub Actions ID token's claims, in the order GitHub
+// writes them.
+type claims struct {
+	JTI                  string `json:"jti"`
+	Sub                  string `json:"sub"`
+	Aud                  string `json:"aud"`
+	Ref                  string `json:"ref"`
+	SHA                  string `json:"sha"`
+	Repository           string `json:"repository"`
+	RepositoryOwner      string `json:"repository_owner"`
+	RepositoryOwnerID    string `json:"repository_owner_id"`
+	RunID                string `json:"run_id"`
+	RunNumber            string `json:"run_number"`
+	RunAttempt           string `json:"run_attempt"`
+	RepositoryVisibility string `json:"repository_visibility"`
+	RepositoryID         string `json:"repository_id"`
+	ActorID              string `json:"actor_id"`
+	Actor                string `json:"actor"`
+	Workflow             string `json:"workflow"`
+	HeadRef              string `json:"head_ref"`
+	BaseRef              string `json:"base_ref"`
+	EventName            string `json:"event_name"`
+	RefProtected         string `json:"ref_protected"`
+	RefType              string `json:"ref_type"`
+	Environment          string `json:"environment,omitempty"`
+	WorkflowRef          string `json:"workflow_ref"`
+	WorkflowSHA          string `json:"workflow_sha"`
+	JobWorkflowRef       string `json:"job_workflow_ref"`
+	JobWorkflowSHA       string `json:"job_workflow_sha"`
+	RunnerEnvironment    string `json:"runner_environment"`
+	Iss                  string `json:"iss"`
+	Nbf                  int64  `json:"nbf"`
+	Exp                  int64  `json:"exp"`
+	Iat                  int64  `json:"iat"`
+}
+
+type issuer struct {
+	url    string
+	key    *rsa.PrivateKey
+	kid    string
+	runs   atomic.Int64
+	mu     sync.Mutex
+	jobs   map[string]*job
+	order  []string // request tokens, oldest first (the first one is kept)
+	now    func() time.Time
+	logger *log.Logger
+}
+
+func newIssuer(issuerURL string, logger *log.Logger) (*issuer, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	der := key.PublicKey.N.Bytes()
+	sum := sha256.Sum256(der)
+	iss := &issuer{
+		url:    strings.TrimSuffix(issuerURL, "/"),
+		key:    key,
+		kid:    hex.EncodeToString(sum[:8]),
+		jobs:   map[string]*job{},
+		now:    time.Now,
+		logger: logger,
+	}
+	iss.runs.Store(time.Now().Unix() % 1_000_000_000 * 10)
+	return iss, nil
+}
+
+// addJob registers j under token (a fresh random one when empty).
+func (iss *issuer) addJob(token string, j *job) (string, error) {
+	if token == "" {
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		token = "job-" + hex.EncodeToString(b)
+	}
+	iss.newRun(j)
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	if _, ok := iss.jobs[token]; !ok {
+		iss.order = append(iss.order, token)
+	}
+	iss.jobs[token] = j
+	if len(iss.order) > maxJobs {
+		// Forget the oldest job but the first (the -request-token one).
+		delete(iss.jobs, iss.order[1])
+		iss.order = append(iss.order[:1], iss.order[2:]...)
+	}
+	return token, nil
+}
+
+func (iss *issuer) job(token string) (*job, bool) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	j, ok := iss.jobs[token]
+	return j, ok
+}
+
+// newRun gives j a run ID and number of its own.
+func (iss *issuer) newRun(j *job) {
+	n := iss.runs.Add(1)
+	j.RunID = strconv.FormatInt(n, 10)
+	j.RunNumber = strconv.FormatInt(n%10_000+1, 10)
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func (iss *issuer) claims(j *job, aud string) (*claims, error) {
+	jti := make([]byte, 16)
+	if _, err := rand.Read(jti); err != nil {
+		return nil, err
+	}
+	now := iss.now()
+	workflowRef := j.Repository + "/" + j.Workflow + "@" + j.Ref
+	return &claims{
+		JTI:                  fmt.Sprintf("%x-%x-%x-%x-%x", jti[0:4], jti[4:6], jti[6:8], jti[8:10], jti[10:]),
+		Sub:                  j.subject(),
+		Aud:                  aud,
+		Ref:                  j.Ref,
+		SHA:                  j.SHA,
+		Repository:           j.Repository,
+		RepositoryOwner:      j.owner(),
+		RepositoryOwnerID:    numericID("owner", j.owner()),
+		RunID:                j.RunID,
+		RunNumber:            j.RunNumber,
+		RunAttempt:           j.RunAttempt,
+		RepositoryVisibility: j.Visibility,
+		RepositoryID:         numericID("repository", j.Repository),
+		ActorID:              numericID("owner", j.Actor),
+		Actor:                j.Actor,
+		Workflow:             j.WorkflowName,
+		HeadRef:              j.HeadRef,
+		BaseRef:              j.BaseRef,
+		EventName:            j.Event,
+		RefProtected:         "false",
+		RefType:              j.refType(),
+		Environment:          j.Environment,
+		WorkflowRef:          workflowRef,
+		WorkflowSHA:          j.SHA,
+		JobWorkflowRef:       j.JobWorkflowRef,
+		JobWorkflowSHA:       j.JobWorkflowSHA,
+		RunnerEnvironment:    j.RunnerEnvironment,
+		Iss:                  iss.url,
+		Nbf:                  now.Add(-5 * time.Second).Unix(),
+		Exp:                  now.Add(j.TTL).Unix(),
+		Iat:                  now.Unix(),
+	}, nil
+}
+
+// sign returns the compact RS256 JWS of c.
+func (iss *issuer) sign(c *claims) (string, error) {
+	header, err := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": iss.kid})
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	input := b64(header) + "." + b64(payload)
+	h := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, iss.key, crypto.SHA256, h[:])
+	if err != nil {
+		return "", err
+	}
+	return input + "." + b64(sig), nil
+}
+
+func (iss *issuer) mint(j *job, aud, via string) (string, error) {
+	c, err := iss.claims(j, aud)
+	if err != nil {
+		return "", err
+	}
+	tok, err := iss.sign(c)
+	if err == nil {
+		iss.logger.Printf("minted (%s) sub=%s aud=%s job_workflow_ref=%s sha=%s event=%s ttl=%s", via, c.Sub, c.Aud, c.JobWorkflowRef, c.SHA, c.EventName, j.TTL)
+	}
+	return tok, err
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"message": msg})
+}
+
+// params returns the query and, for a POST, the form parameters.
+func params(r *http.Request) (url.Values, error) {
+	if r.Method == http.MethodPost {
+		if err := r.ParseForm(); err != nil {
+			return nil, err
+		}
+		return r.Form, nil
+	}
+	return r.URL.Query(), nil
+}
+
+func (iss *issuer) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"issuer":                                iss.url,
+			"jwks_uri":                              iss.url + "/.well-known/jwks",
+			"subject_types_supported":               []string{"public", "pairwise"},
+			"response_types_supported":              []string{"id_token"},
+			"id_token_signing_alg_values_supported": []string{"RS256"},
+			"scopes_supported":                      []string{"openid"},
+			"claims_supported": []string{"sub", "aud", "exp", "iat", "iss", "jti", "nbf", "ref", "sha", "repository",
+				"repository_id", "repository_owner", "repository_owner_id", "run_id", "run_number", "run_attempt",
+				"actor", "actor_id", "workflow", "workflow_ref", "workflow_sha", "head_ref", "base_ref", "event_name",
+				"ref_type", "ref_protected", "environment", "job_workflow_ref", "job_workflow_sha",
+				"repository_visibility", "runner_environment"},
+		})
+	})
+	mux.HandleFunc("GET /.well-known/jwks", func(w http.ResponseWriter, r *http.Request) {
+		pub := iss.key.PublicKey
+		writeJSON(w, http.StatusOK, map[string]any{"keys": []map[string]string{{
+			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": iss.kid,
+			"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()),
+		}}})
+	})
+	mux.HandleFunc("/mint", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		v, err := params(r)
+		if err == nil && v.Has("audience") && v.Get("audience") == "" {
+			err = errors.New("empty audience")
+		}
+		var j *job
+		if err == nil {
+			j, err = parseJob(v, "audience")
+		}
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		aud := v.Get("audience")
+		if aud == "" {
+			aud = "sigstore"
+		}
+		iss.newRun(j)
+		tok, err := iss.mint(j, aud, "mint")
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"value": tok})
+	})
+	mux.HandleFunc("POST /jobs", func(w http.ResponseWriter, r *http.Request) {
+		v, err := params(r)
+		var j *job
+		if err == nil {
+			j, err = parseJob(v)
+		}
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		tok, err := iss.addJob("", j)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		iss.logger.Printf("job %s: %s run %s", tok[:12]+"…", j.JobWorkflowRef, j.RunID)
+		writeJSON(w, http.StatusCreated, map[string]string{
+			"request_url":   iss.url + "/actions/token?api-version=2.0",
+			"request_token": tok,
+			"sub":           j.subject(),
+		})
+	})
+	mux.HandleFunc("GET /actions/token", func(w http.ResponseWriter, r *http.Request) {
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		j, ok := iss.job(strings.TrimSpace(tok))
+		if !strings.EqualFold(scheme, "bearer") || !ok {
+			iss.logger.Printf("actions/token: refused an unknown request token")
+			writeError(w, http.StatusUnauthorized, "Bad credentials")
+			return
+		}
+		for name := range r.URL.Query() {
+			if name != "audience" && name != "api-version" {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown parameter %q", name))
+				return
+			}
+		}
+		aud := r.URL.Query().Get("audience")
+		if aud == "" {
+			aud = "https://github.com/" + j.owner()
+		}
+		jwt, err := iss.mint(j, aud, "actions")
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"value": jwt})
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:5558", "listen address")
+	issuerURL := flag.String("issuer", "", "issuer URL (default http://ADDR)")
+	requestToken := flag.String("request-token", "", "a request token for a job with the default claims")
+	flag.Parse()
+	if *issuerURL == "" {
+		*issuerURL = "http://" + *addr
+	}
+	logger := log.New(os.Stdout, "", log.LstdFlags)
+	iss, err := newIssuer(*issuerURL, logger)
+	if err != nil {
+		logger.Fatal(err)
+	}
+	if *requestToken != "" {
+		j, err := parseJob(url.Values{})
+		if err != nil {
+			logger.Fatal(err)
+		}
+		if _, err := iss.addJob(*requestToken, j); err != nil {
+			logger.Fatal(err)
+		}
+	}
+	srv := &http.Server{Addr: *addr, Handler: iss.handler(), ReadHeaderTimeout: 10 * time.Second}
+	logger.Printf("actions issuer %s listening on %s", iss.url, *addr)
+	logger.Fatal(srv.ListenAndServe())
+}
