@@ -48,8 +48,25 @@ func knownHints(err error) []string {
 		return []string{"the server failed: try again later"}
 	case errors.Is(err, errNotRepository):
 		return []string{"run it inside a git repository, or set GIT_DIR"}
+	case errors.Is(err, errConfigPolicyConflict):
+		return []string{`git config --show-origin --get-regexp '^gitsign\.(allowedsignersfile|certificate)' shows where they are set`}
+	case errors.Is(err, errNoRevPath):
+		return signersRevHints(err)
 	}
 	return nil
+}
+
+// signersRevHints: an allowed-signers REV:PATH that git cannot find may
+// be a revision not fetched yet, or a path with a colon in it.
+func signersRevHints(err error) []string {
+	hints := []string{"in CI, fetch the revision first (e.g. git fetch origin main)"}
+	var se *signersError
+	if errors.As(err, &se) {
+		if q, ok := printable.ShellQuote("./" + se.Value); ok {
+			hints = append(hints, "a file whose name has a colon is a path when it starts with ./ (e.g. "+q+")")
+		}
+	}
+	return hints
 }
 
 // configHints: where an invalid setting comes from.
@@ -106,14 +123,21 @@ func tokenHints(e *oauth.SourceError) []string {
 	return nil
 }
 
-// policyHints names what sets the missing half of an identity policy: the
-// flags of gitsign verify (flags), or git config for git's helper path.
+// policyHints names what sets the missing half of an identity policy, or
+// what replaces identity and issuer rules that would cross: the flags of
+// gitsign verify (flags), or git config for git's helper path.
 func policyHints(err error, flags bool) []string {
 	var pe *verify.PolicyError
-	if !errors.As(err, &pe) || pe.Missing == "" {
+	if !errors.As(err, &pe) {
 		return nil
 	}
 	switch {
+	case pe.Crossed && flags:
+		return []string{"pair each identity with its issuer in an allowed-signers file (a line IDENTITY ISSUER each) and pass it with --allowed-signers FILE, or set git config gitsign.allowedSignersFile to it"}
+	case pe.Crossed:
+		return []string{"pair each identity with its issuer in an allowed-signers file (a line IDENTITY ISSUER each) and set git config gitsign.allowedSignersFile to it, in place of gitsign.certificateIdentity and gitsign.certificateOIDCIssuer"}
+	case pe.Missing == "":
+		return nil
 	case pe.Missing == "identity" && flags:
 		return []string{"set --certificate-identity or --certificate-identity-regexp (or git config gitsign.certificateIdentity)"}
 	case pe.Missing == "identity":

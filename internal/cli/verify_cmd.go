@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 // verify-tag, named as the reference names them.
 type verifyFlags struct {
 	identities, identityRegexps, issuers, issuerRegexps []string
+	allowedSigners                                      string
+	claims                                              map[string]string // by claimFlags name
 	trustedRoot                                         string
 	json                                                bool
 }
@@ -26,17 +29,29 @@ func (f *verifyFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.identityRegexps, "certificate-identity-regexp", nil, "accept identities matching this regular expression (whole value); repeatable")
 	fl.StringArrayVar(&f.issuers, "certificate-oidc-issuer", nil, "accept identities from this OIDC issuer; repeatable")
 	fl.StringArrayVar(&f.issuerRegexps, "certificate-oidc-issuer-regexp", nil, "accept issuers matching this regular expression (whole value); repeatable")
+	f.claims = make(map[string]string, len(claimFlags))
+	for _, c := range claimFlags {
+		fl.Var(claimValue{f.claims, c.name}, c.name, c.usage)
+	}
+	fl.StringVar(&f.allowedSigners, "allowed-signers", "", "accept the signers an allowed-signers file lists: a path (relative to the top of the work tree) or REV:PATH (e.g. origin/main:.gitsigners); instead of the --certificate-* flags")
 	fl.StringVar(&f.trustedRoot, "trusted-root", "", "trusted_root.json to verify with (default: gitsign.trustedRoot, the TUF cache, or the built-in public-good root)")
 	fl.BoolVar(&f.json, "json", false, "print a JSON array, one object per verified git object")
 }
 
-func (f *verifyFlags) policy(cfgPolicy verify.Policy) verify.Policy {
-	p := verify.Policy{Identities: f.identities, IdentityRegexps: f.identityRegexps, Issuers: f.issuers, IssuerRegexps: f.issuerRegexps}
-	if !p.Configured() {
-		p = cfgPolicy
-	}
-	return p
+// claimValue is a claim flag's value, kept in a map by flag name.
+type claimValue struct {
+	values map[string]string
+	name   string
 }
+
+func (c claimValue) String() string {
+	if c.values == nil {
+		return ""
+	}
+	return c.values[c.name]
+}
+func (c claimValue) Set(v string) error { c.values[c.name] = v; return nil }
+func (c claimValue) Type() string       { return "string" }
 
 func newVerifyCommand(s streams) *cobra.Command {
 	f := &verifyFlags{}
@@ -44,9 +59,12 @@ func newVerifyCommand(s streams) *cobra.Command {
 		Use:   "verify [REVISION|RANGE]...",
 		Short: "Verify the signatures of commits, offline where the signature allows",
 		Long: `Verify the signatures of commits (default HEAD). Any git revision or range
-works (main, v1.0, HEAD~3, main..topic). One identity rule and one issuer rule
-are required, from the flags or from git config gitsign.certificateIdentity[Regexp]
-and gitsign.certificateOIDCIssuer[Regexp]. Exits 0 only if every commit verified.`,
+works (main, v1.0, HEAD~3, main..topic). Who may sign comes from an
+allowed-signers file (--allowed-signers FILE or REV:PATH, or git config
+gitsign.allowedSignersFile), or from one identity rule and one issuer rule
+(the --certificate-* flags, or git config gitsign.certificateIdentity[Regexp]
+and gitsign.certificateOIDCIssuer[Regexp]). Flags override git config.
+Exits 0 only if every commit verified.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"HEAD"}
@@ -89,6 +107,7 @@ type objectReport struct {
 	Online      bool      `json:"online,omitempty"`
 	Timestamped bool      `json:"timestamped,omitempty"`
 	Certificate string    `json:"certificateFingerprint,omitempty"`
+	Rule        string    `json:"rule,omitempty"`
 	Error       string    `json:"error,omitempty"`
 }
 
@@ -103,7 +122,14 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if err != nil {
 		return err
 	}
-	policy := f.policy(policyFromConfig(cfg))
+	policy, err := f.policy(ctx, cfg)
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		return &exitError{code: 2, err: err}
+	}
 	if err := policy.Complete(); err != nil {
 		return &exitError{code: 2, err: err, hints: policyHints(err, true)}
 	}
@@ -135,7 +161,7 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 			continue
 		}
 		if r.Verified {
-			fmt.Fprintf(s.out, "%s %s: good signature from %s (issuer %s), log index %d, %s\n", r.Object, r.Type, printable.String(r.Identity), printable.String(r.Issuer), r.LogIndex, r.Time.UTC().Format(time.RFC3339))
+			fmt.Fprintf(s.out, "%s %s: good signature from %s (issuer %s), log index %d, %s, accepted by %s\n", r.Object, r.Type, printable.String(r.Identity), printable.String(r.Issuer), r.LogIndex, r.Time.UTC().Format(time.RFC3339), printable.String(r.Rule))
 		} else {
 			fmt.Fprintf(s.out, "%s %s: FAILED: %s\n", r.Object, r.Type, printable.String(r.Error))
 		}
@@ -171,6 +197,6 @@ func verifyObject(ctx context.Context, v *verify.Verifier, o gitObject) objectRe
 		return r
 	}
 	r.Verified, r.Identity, r.Issuer, r.Time = true, res.Identity, res.Issuer, res.Time
-	r.LogIndex, r.Online, r.Timestamped, r.Certificate = res.LogIndex, res.Online, res.Timestamped, res.Fingerprint
+	r.LogIndex, r.Online, r.Timestamped, r.Certificate, r.Rule = res.LogIndex, res.Online, res.Timestamped, res.Fingerprint, res.Rule
 	return r
 }

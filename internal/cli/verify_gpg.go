@@ -12,6 +12,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
+	"github.com/gitsign-dev/gitsign/internal/allowedsigners"
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/config"
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
@@ -46,7 +47,10 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	if err != nil {
 		return errsig(2, err)
 	}
-	policy := policyFromConfig(cfg)
+	policy, err := policyFromConfig(ctx, cfg)
+	if err != nil {
+		return errsig(2, err)
+	}
 	tm, err := loadTrust(cfg, "")
 	if err != nil {
 		return errsig(1, err)
@@ -108,20 +112,23 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	return nil
 }
 
-// hintPolicy says how to require the signer that was seen. The command is
-// offered only when both values can be shown and quoted safely: an
-// identity is chosen by whoever got the certificate (a CI workflow's
-// identity may contain shell syntax), and copying the hint must run
-// nothing else.
+// hintPolicy says how to require the signer that was seen: the
+// allowed-signers line that accepts exactly this identity from this
+// issuer, and a command that appends it to .gitsigners at the top of the
+// work tree (from any subdirectory) and makes that file the policy. They
+// are offered only when both values can be written on a line and quoted
+// safely: an identity is chosen by whoever got the certificate (a CI
+// workflow's identity may contain shell syntax), and copying the hint
+// must run nothing else.
 func hintPolicy(w io.Writer, res *verify.Result) {
-	id, idOK := printable.ShellQuote(res.Identity)
-	issuer, issuerOK := printable.ShellQuote(res.Issuer)
-	if !idOK || !issuerOK {
-		fmt.Fprintf(w, "gitsign: hint: no identity policy is set, so this only shows that the certificate is valid, not who may sign; set gitsign.certificateIdentity and gitsign.certificateOIDCIssuer to require a signer\n")
+	line := allowedsigners.Line(res.Identity, res.Issuer)
+	quoted, ok := printable.ShellQuote(line)
+	if line == "" || !ok {
+		fmt.Fprintf(w, "gitsign: hint: no identity policy is set, so this only shows that the certificate is valid, not who may sign; list who may sign in an allowed-signers file and set gitsign.allowedSignersFile to it\n")
 		return
 	}
-	fmt.Fprintf(w, "gitsign: hint: no identity policy is set, so this only shows that %s signed; to require it: git config --add gitsign.certificateIdentity %s && git config --add gitsign.certificateOIDCIssuer %s\n",
-		printable.String(res.Identity), id, issuer)
+	fmt.Fprintf(w, "gitsign: hint: no identity policy is set, so this only shows that %s signed; the allowed-signers line that accepts this signer is: %s\n", printable.String(res.Identity), line)
+	fmt.Fprintf(w, "gitsign: hint: to require it: printf '%%s\\n' %s >> \"$(git rev-parse --show-toplevel)/.gitsigners\" && git config gitsign.allowedSignersFile .gitsigners\n", quoted)
 }
 
 // reportGood tells the person who signed, when and how it was checked.
@@ -160,15 +167,6 @@ func readLimited(name string, in io.Reader, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("more than %d bytes", limit)
 	}
 	return b, nil
-}
-
-func policyFromConfig(cfg *config.Config) verify.Policy {
-	return verify.Policy{
-		Identities:      cfg.CertificateIdentity,
-		IdentityRegexps: cfg.CertificateIdentityRegexp,
-		Issuers:         cfg.CertificateOIDCIssuer,
-		IssuerRegexps:   cfg.CertificateOIDCIssuerRegexp,
-	}
 }
 
 // loadTrust loads the trust material to verify with (never from the

@@ -142,6 +142,12 @@ type Config struct {
 	// input.
 	Cache CacheMode
 
+	// AllowedSignersFile names the allowed-signers file that is the
+	// verification policy: a path (relative to the repository's top
+	// level) or REV:PATH, a file in a git revision. Only git config sets
+	// it: gitsign.allowedSignersFile; empty means none.
+	AllowedSignersFile string
+
 	// CommitterName and CommitterEmail are user.name and user.email.
 	CommitterName, CommitterEmail string
 

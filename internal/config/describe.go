@@ -212,4 +212,5 @@ var shownValues = map[string]func(c *Config) string{
 	"gitsign.timeout":            func(c *Config) string { return c.Timeout.String() },
 	"gitsign.credentialCache":    func(c *Config) string { return c.CredentialCache },
 	"gitsign.cache":              func(c *Config) string { return string(c.Cache) },
+	"gitsign.allowedSignersFile": func(c *Config) string { return c.AllowedSignersFile },
 }

@@ -48,6 +48,7 @@ var layeredSettings = []layered{
 	strSetting("gitsign.timestampCertChain", pair("TIMESTAMP_CERT_CHAIN"), "", func(c *Config) string { return c.TimestampCertChain }),
 	strSetting("gitsign.trustedRoot", pair("TRUSTED_ROOT"), "", func(c *Config) string { return c.TrustedRoot }),
 	strSetting("gitsign.credentialCache", []string{"GITSIGN_CREDENTIAL_CACHE"}, "", func(c *Config) string { return c.CredentialCache }),
+	strSetting("gitsign.allowedSignersFile", nil, "", func(c *Config) string { return c.AllowedSignersFile }),
 	strSetting("user.name", nil, "", func(c *Config) string { return c.CommitterName }),
 	strSetting("user.email", nil, "", func(c *Config) string { return c.CommitterEmail }),
 	{

@@ -53,6 +53,7 @@ var settings = []setting{
 	{"gitsign.timeout", both("TIMEOUT"), setTimeout},
 	{"gitsign.credentialCache", []string{"GITSIGN_CREDENTIAL_CACHE"}, str(func(c *Config) *string { return &c.CredentialCache })},
 	{"gitsign.cache", []string{"GITSIGN_CACHE"}, setCache},
+	{"gitsign.allowedSignersFile", nil, str(func(c *Config) *string { return &c.AllowedSignersFile })},
 	{"user.name", nil, str(func(c *Config) *string { return &c.CommitterName })},
 	{"user.email", nil, str(func(c *Config) *string { return &c.CommitterEmail })},
 }

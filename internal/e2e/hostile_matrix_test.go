@@ -121,8 +121,8 @@ func TestHostileRegexpAnchoring(t *testing.T) {
 }
 
 // TestHostileNoPolicy: with no policy git gets a good signature of
-// unknown validity (%G? U, exit 0) and a hint with a command that sets
-// the policy. gpg.minTrustLevel=fully is how to make git itself refuse
+// unknown validity (%G? U, exit 0) and a hint with the signer's
+// allowed-signers line and a command that makes it the policy. gpg.minTrustLevel=fully is how to make git itself refuse
 // signatures that no policy vouches for.
 func TestHostileNoPolicy(t *testing.T) {
 	r, _ := hostileRepo(t)
@@ -134,9 +134,13 @@ func TestHostileNoPolicy(t *testing.T) {
 	if g := hostileG(t, r, id); g != "U" {
 		t.Errorf("%%G? without policy is %q, want U", g)
 	}
-	want := "git config --add gitsign.certificateIdentity billy@chainguard.dev && git config --add gitsign.certificateOIDCIssuer https://accounts.google.com"
-	if !strings.Contains(human, want) {
-		t.Errorf("no copyable hint %q:\n%s", want, human)
+	for _, want := range []string{
+		"the allowed-signers line that accepts this signer is: billy@chainguard.dev https://accounts.google.com\n",
+		`to require it: printf '%s\n' 'billy@chainguard.dev https://accounts.google.com' >> "$(git rev-parse --show-toplevel)/.gitsigners" && git config gitsign.allowedSignersFile .gitsigners` + "\n",
+	} {
+		if !strings.Contains(human, want) {
+			t.Errorf("no copyable hint %q:\n%s", want, human)
+		}
 	}
 	t.Logf("git verify-commit without policy: exit 0, %%G? U:\n%s", strings.TrimSpace(human))
 	_, human, err = r.run("git", "-c", "gpg.minTrustLevel=fully", "verify-commit", id)

@@ -1,0 +1,211 @@
+package cli
+
+// This file builds the identity policy gitsign verifies with, on git's
+// helper path and in gitsign verify/verify-tag: an allowed-signers file
+// (gitsign.allowedSignersFile, --allowed-signers), or identity and issuer
+// rules (gitsign.certificateIdentity*, gitsign.certificateOIDCIssuer*,
+// the --certificate-* flags), never both.
+//
+// An allowed-signers file is named by a path or by REV:PATH, a file in a
+// git revision. The rule is plain and does not depend on what exists: a
+// value with a colon that does not start with ':', '/', './' or '../' is
+// REV:PATH; anything else is a path. Falling back to a file when REV does
+// not resolve would let a branch that adds a file named like
+// "origin/main:.gitsigners" pick its own policy in a checkout where
+// origin/main was not fetched. A relative path is taken from the top of
+// the work tree, so a committed .gitsigners works from any subdirectory.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+
+	"github.com/gitsign-dev/gitsign/internal/allowedsigners"
+	"github.com/gitsign-dev/gitsign/internal/config"
+	"github.com/gitsign-dev/gitsign/verify"
+)
+
+// errConfigPolicyConflict: git config names an allowed-signers file and
+// identity or issuer rules too.
+var errConfigPolicyConflict = errors.New("gitsign.allowedSignersFile and gitsign.certificateIdentity/gitsign.certificateOIDCIssuer (or their Regexp forms) are both set: choose one")
+
+// errNoRevPath: git resolves no REV:PATH.
+var errNoRevPath = errors.New("git knows no such file (REV:PATH is a file in a git revision, PATH from the top of the repository)")
+
+// signersError is an allowed-signers file that cannot be read. Value is
+// the file as it was named.
+type signersError struct {
+	Value string
+	Err   error
+}
+
+func (e *signersError) Error() string {
+	return fmt.Sprintf("allowed signers %s: %v", e.Value, e.Err)
+}
+func (e *signersError) Unwrap() error { return e.Err }
+
+// configIdentityPolicy is the identity and issuer rules of git config.
+func configIdentityPolicy(cfg *config.Config) verify.Policy {
+	return verify.Policy{
+		Identities:      cfg.CertificateIdentity,
+		IdentityRegexps: cfg.CertificateIdentityRegexp,
+		Issuers:         cfg.CertificateOIDCIssuer,
+		IssuerRegexps:   cfg.CertificateOIDCIssuerRegexp,
+	}
+}
+
+// policyFromConfig is the identity policy git config sets: the
+// allowed-signers file, or the identity and issuer rules. An empty policy
+// means none is set.
+func policyFromConfig(ctx context.Context, cfg *config.Config) (verify.Policy, error) {
+	rules := configIdentityPolicy(cfg)
+	if cfg.AllowedSignersFile == "" {
+		return rules, nil
+	}
+	if rules.Configured() {
+		return verify.Policy{}, errConfigPolicyConflict
+	}
+	signers, err := readAllowedSigners(ctx, cfg.AllowedSignersFile)
+	if err != nil {
+		return verify.Policy{}, err
+	}
+	return verify.Policy{Rules: signers}, nil
+}
+
+// isRevPath reports whether an allowed-signers value names a file in a
+// git revision (REV:PATH) rather than a path.
+func isRevPath(v string) bool {
+	i := strings.IndexByte(v, ':')
+	return i > 0 && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "./") && !strings.HasPrefix(v, "../")
+}
+
+// readAllowedSigners reads and parses the allowed-signers file value
+// names, at most allowedsigners.MaxSize bytes of it. Parse errors are
+// *allowedsigners.ParseError naming the file as value does.
+func readAllowedSigners(ctx context.Context, value string) ([]verify.Rule, error) {
+	var data []byte
+	var err error
+	if isRevPath(value) {
+		data, err = readRevPath(ctx, value)
+	} else {
+		data, err = readSignersFile(ctx, value)
+	}
+	if err != nil {
+		return nil, &signersError{Value: value, Err: err}
+	}
+	return allowedsigners.Parse(data, value)
+}
+
+// readSignersFile reads a file, a relative path from the top of the work
+// tree.
+func readSignersFile(ctx context.Context, path string) ([]byte, error) {
+	if !filepath.IsAbs(path) {
+		top, err := git(ctx, nil, "rev-parse", "--show-toplevel")
+		if err != nil {
+			return nil, fmt.Errorf("a relative path is taken from the top of the work tree, and there is none here (%v): give an absolute path or REV:PATH", err)
+		}
+		path = filepath.Join(strings.TrimSuffix(string(top), "\n"), path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, allowedsigners.MaxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > allowedsigners.MaxSize {
+		return nil, fmt.Errorf("larger than %d bytes", allowedsigners.MaxSize)
+	}
+	return data, nil
+}
+
+// readRevPath reads REV:PATH from git: the blob it names, no larger than
+// allowedsigners.MaxSize. The value reaches git only after
+// --end-of-options, and git is given only the object id it returns.
+func readRevPath(ctx context.Context, revPath string) ([]byte, error) {
+	out, err := git(ctx, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", revPath)
+	if err != nil {
+		return nil, errNoRevPath
+	}
+	id := strings.TrimSpace(string(out))
+	if id == "" || strings.Trim(id, "0123456789abcdef") != "" {
+		return nil, fmt.Errorf("git rev-parse gave %q, not an object id", id)
+	}
+	out, err = git(ctx, strings.NewReader(id+"\n"), "cat-file", "--batch-check")
+	if err != nil {
+		return nil, err
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 3 || f[0] != id {
+		return nil, fmt.Errorf("git cat-file --batch-check: unexpected answer %q", strings.TrimSpace(string(out)))
+	}
+	if f[1] != "blob" {
+		return nil, fmt.Errorf("a %s, not a file", f[1])
+	}
+	if size, err := strconv.ParseInt(f[2], 10, 64); err != nil || size > allowedsigners.MaxSize {
+		return nil, fmt.Errorf("larger than %d bytes", allowedsigners.MaxSize)
+	}
+	return git(ctx, nil, "cat-file", "blob", id)
+}
+
+// claimFlags are gitsign verify's --certificate-github-workflow-* flags,
+// named as the reference names them, and the certificate extension each
+// sets.
+var claimFlags = []struct {
+	name, usage string
+	field       func(e *certificate.Extensions) *string
+}{
+	{"certificate-github-workflow-trigger", "accept only certificates whose GitHub workflow trigger (event name) is this", func(e *certificate.Extensions) *string { return &e.GithubWorkflowTrigger }},
+	{"certificate-github-workflow-sha", "accept only certificates whose GitHub workflow commit SHA is this", func(e *certificate.Extensions) *string { return &e.GithubWorkflowSHA }},
+	{"certificate-github-workflow-name", "accept only certificates whose GitHub workflow name is this", func(e *certificate.Extensions) *string { return &e.GithubWorkflowName }},
+	{"certificate-github-workflow-repository", "accept only certificates whose GitHub workflow repository (OWNER/REPO) is this", func(e *certificate.Extensions) *string { return &e.GithubWorkflowRepository }},
+	{"certificate-github-workflow-ref", "accept only certificates whose GitHub workflow git ref is this", func(e *certificate.Extensions) *string { return &e.GithubWorkflowRef }},
+}
+
+// policy is the identity policy gitsign verify uses: --allowed-signers;
+// else the identity and issuer flags, with the claim flags; else git
+// config, with the claim flags.
+func (f *verifyFlags) policy(ctx context.Context, cfg *config.Config) (verify.Policy, error) {
+	var claims certificate.Extensions
+	claimFlag := ""
+	for _, c := range claimFlags {
+		if v := f.claims[c.name]; v != "" {
+			*c.field(&claims) = v
+			if claimFlag == "" {
+				claimFlag = "--" + c.name
+			}
+		}
+	}
+	p := verify.Policy{Identities: f.identities, IdentityRegexps: f.identityRegexps, Issuers: f.issuers, IssuerRegexps: f.issuerRegexps}
+	ruleFlags := p.Configured()
+	switch {
+	case f.allowedSigners != "" && ruleFlags:
+		return p, usageError("--allowed-signers cannot be combined with --certificate-identity, --certificate-identity-regexp, --certificate-oidc-issuer or --certificate-oidc-issuer-regexp: choose one")
+	case f.allowedSigners != "" && claimFlag != "":
+		return p, usageError("%s cannot be combined with --allowed-signers: give the claim as an option of the file's lines (%s=VALUE)", claimFlag, strings.TrimPrefix(claimFlag, "--certificate-"))
+	case f.allowedSigners != "":
+		rules, err := readAllowedSigners(ctx, f.allowedSigners)
+		return verify.Policy{Rules: rules}, err
+	case ruleFlags:
+		p.Claims = claims
+		return p, nil
+	}
+	p, err := policyFromConfig(ctx, cfg)
+	if err != nil {
+		return p, err
+	}
+	if claimFlag != "" && len(p.Rules) > 0 {
+		return p, usageError("%s cannot be combined with gitsign.allowedSignersFile: give the claim as an option of the file's lines (%s=VALUE)", claimFlag, strings.TrimPrefix(claimFlag, "--certificate-"))
+	}
+	p.Claims = claims
+	return p, nil
+}
