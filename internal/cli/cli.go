@@ -69,6 +69,7 @@ gitsign verify-tag do the same for revisions, ranges and tags.`,
 	root.SetIn(s.in)
 	o.register(root)
 	root.AddCommand(newVersionCommand(s), newVerifyCommand(s), newVerifyTagCommand(s), newInitializeCommand(s))
+	root.AddCommand(newShowCommand(s))
 	root.AddCommand(newCacheCommand(s))
 	root.AddCommand(newCompletionCommand(s)) // completion.go, in place of cobra's default
 	root.CompletionOptions.DisableDefaultCmd = true
