@@ -53,9 +53,10 @@ signature until the certificate nears its end.
 
 git verifies through the same program (gitsign --status-fd=1 --verify SIG -):
 git verify-commit, git verify-tag and git log --show-signature check the
-signature offline and, when gitsign.certificateIdentity and
-gitsign.certificateOIDCIssuer are set, who signed. gitsign verify and
-gitsign verify-tag do the same for revisions, ranges and tags.`,
+signature offline and, when a policy is set (gitsign.allowedSignersFile, or
+gitsign.certificateIdentity and gitsign.certificateOIDCIssuer), who signed.
+gitsign verify and gitsign verify-tag do the same for revisions, ranges and
+tags; gitsign show describes a signature, to write a policy from.`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
