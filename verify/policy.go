@@ -144,6 +144,9 @@ func (p Policy) compile() ([]rule, error) {
 	return out, nil
 }
 
+// configOrigin is the Origin of rules from the git-config (or flag) form.
+const configOrigin = "the identity policy"
+
 // pairs turns identity and issuer rules into Rules: each identity rule
 // with each issuer rule, which is a set of pairs only while one side has
 // a single rule.
@@ -173,7 +176,7 @@ func (p Policy) pairs() ([]Rule, error) {
 	var out []Rule
 	for _, id := range ids {
 		for _, is := range issuers {
-			out = append(out, Rule{Identity: id.value, IdentityRegexp: id.re, Issuer: is.value, IssuerRegexp: is.re, Claims: p.Claims, Origin: "identity policy"})
+			out = append(out, Rule{Identity: id.value, IdentityRegexp: id.re, Issuer: is.value, IssuerRegexp: is.re, Claims: p.Claims, Origin: configOrigin})
 		}
 	}
 	return out, nil
@@ -231,7 +234,7 @@ func (r Rule) compile() (rule, error) {
 // regexpRule names a regular expression for messages: the git-config and
 // flag forms by their kind, allowed-signers lines by their origin.
 func regexpRule(origin, kind string) string {
-	if origin == "" || origin == "identity policy" {
+	if origin == "" || origin == configOrigin {
 		return kind
 	}
 	return origin + ": " + kind
