@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the local Sigstore stack, with curl and openssl only:
-# ID token -> Fulcio certificate (with SCT) -> signature -> RFC 3161 timestamp
+# ID token -> Fulcio certificate (with SCT, issued by the P-384 intermediate
+# under the P-384 root) -> signature -> RFC 3161 timestamp
 # -> hashedrekord in Rekor v1 and Rekor v2; then the log IDs the servers
 # return are looked up in trusted_root.json, and both results are verified as
 # Sigstore bundles by sigstore-go (hack/trustroot verify). The CI issuer is
@@ -42,7 +43,23 @@ jq -n --arg t "$token" --arg k "$(cat pub.pem)" --arg p "$pop" \
 curl -fsS -m 10 -H 'Content-Type: application/json' --data @certreq.json "$GITSIGN_FULCIO_URL/api/v2/signingCert" >certresp.json ||
 	fail "Fulcio refused: $(cat certresp.json 2>/dev/null)"
 jq -r '.signedCertificateEmbeddedSct.chain.certificates[0]' certresp.json >leaf.pem
-openssl verify -CAfile "$GITSIGN_LOCAL_FULCIO_ROOT" leaf.pem >/dev/null || fail "leaf does not chain to the Fulcio root"
+# The CA has the public-good shape: the leaf is issued by the intermediate,
+# which the root signed; Fulcio sends the chain leaf, intermediate, root.
+openssl verify -x509_strict -CAfile "$GITSIGN_LOCAL_FULCIO_ROOT" -untrusted "$GITSIGN_LOCAL_FULCIO_INTERMEDIATE" leaf.pem >/dev/null ||
+	fail "leaf does not chain to the Fulcio root through the intermediate"
+if openssl verify -CAfile "$GITSIGN_LOCAL_FULCIO_ROOT" leaf.pem >/dev/null 2>&1; then
+	fail "leaf verifies under the Fulcio root without the intermediate"
+fi
+[ "$(openssl x509 -in leaf.pem -noout -issuer)" = "issuer=$(openssl x509 -in "$GITSIGN_LOCAL_FULCIO_INTERMEDIATE" -noout -subject | sed 's/^subject=//')" ] ||
+	fail "leaf issuer is $(openssl x509 -in leaf.pem -noout -issuer), not the intermediate"
+jq -r '.signedCertificateEmbeddedSct.chain.certificates[1:][]' certresp.json >fulcio-chain.pem
+cmp -s <(openssl crl2pkcs7 -nocrl -certfile fulcio-chain.pem | openssl pkcs7 -print_certs -noout) \
+	<(openssl crl2pkcs7 -nocrl -certfile "$GITSIGN_LOCAL_FULCIO_CHAIN" | openssl pkcs7 -print_certs -noout) ||
+	fail "Fulcio's chain is not intermediate, root"
+for c in "$GITSIGN_LOCAL_FULCIO_INTERMEDIATE" "$GITSIGN_LOCAL_FULCIO_ROOT"; do
+	openssl x509 -in "$c" -noout -text | grep -q 'NIST CURVE: P-384' || fail "$c is not a P-384 certificate"
+done
+step "Fulcio chain: leaf <- $(openssl x509 -in "$GITSIGN_LOCAL_FULCIO_INTERMEDIATE" -noout -subject -nameopt multiline | awk -F' = ' '/commonName/{print $2}') <- $(openssl x509 -in "$GITSIGN_LOCAL_FULCIO_ROOT" -noout -subject -nameopt multiline | awk -F' = ' '/commonName/{print $2}') (P-384)"
 openssl x509 -in leaf.pem -noout -ext subjectAltName | grep -q "email:$email" || fail "leaf SAN is not $email"
 sct_ids=$(openssl x509 -in leaf.pem -noout -text | awk '
 	/Log ID/ { f = 1; sub(/.*Log ID *: */, ""); s = $0; next }
@@ -81,7 +98,8 @@ certreq "$ci" "$(claim "$ci" sub)" cicertreq.json
 curl -fsS -m 10 -H 'Content-Type: application/json' --data @cicertreq.json "$GITSIGN_FULCIO_URL/api/v2/signingCert" >cicertresp.json ||
 	fail "Fulcio refused the CI token: $(cat cicertresp.json 2>/dev/null)"
 jq -r '.signedCertificateEmbeddedSct.chain.certificates[0]' cicertresp.json >cileaf.pem
-openssl verify -CAfile "$GITSIGN_LOCAL_FULCIO_ROOT" cileaf.pem >/dev/null || fail "the CI leaf does not chain to the Fulcio root"
+openssl verify -x509_strict -CAfile "$GITSIGN_LOCAL_FULCIO_ROOT" -untrusted "$GITSIGN_LOCAL_FULCIO_INTERMEDIATE" cileaf.pem >/dev/null ||
+	fail "the CI leaf does not chain to the Fulcio root"
 openssl x509 -in cileaf.pem -noout -text >cileaf.txt
 ci_san=https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0.0
 grep -qxF "                URI:$ci_san" cileaf.txt || fail "the CI leaf's SAN is not URI:$ci_san"
@@ -159,10 +177,10 @@ step "Rekor v2 entry $(jq -r .logIndex v2resp.json), logId.keyId $v2_key_id ($(b
 # 7. The trusted root knows every log that answered.
 ct_args=()
 for id in $sct_ids; do ct_args+=(-ct-log-id "$id"); done
-"$BIN/trustroot" check -root "$GITSIGN_TRUSTED_ROOT" -rekor-log-id "$v1_log_id" -rekor-log-id "$v2_key_id" "${ct_args[@]}" >check.txt ||
+"$BIN/trustroot" check -root "$GITSIGN_TRUSTED_ROOT" -fulcio-chain "$GITSIGN_LOCAL_FULCIO_CHAIN" -rekor-log-id "$v1_log_id" -rekor-log-id "$v2_key_id" "${ct_args[@]}" >check.txt ||
 	{ cat check.txt; fail "trusted root does not match the servers"; }
 grep '^ok' check.txt
-step "trusted_root.json matches the CT log, Rekor v1 and Rekor v2 log IDs"
+step "trusted_root.json matches the Fulcio chain and the CT log, Rekor v1 and Rekor v2 log IDs"
 
 # 8. Bundles, verified by sigstore-go against the trusted root.
 tsr_b64=$(base64 -w0 resp.tsr)

@@ -4,12 +4,20 @@
 //
 // Usage:
 //
-//	trustroot create -out FILE -fulcio-root PEM -ctlog-key PEM -rekor-v1-key PEM \
+//	trustroot create -out FILE -fulcio-chain PEM -ctlog-key PEM -rekor-v1-key PEM \
 //	    -rekor-v2-key PEM -tsa-chain PEM [-fulcio-url URL] [-ctlog-url URL] \
 //	    [-rekor-v1-url URL] [-rekor-v2-url URL] [-tsa-url URL] [-start RFC3339]
-//	trustroot check -root FILE [-rekor-log-id HEX]... [-ct-log-id HEX]...
+//	trustroot check -root FILE [-fulcio-chain PEM] [-rekor-log-id HEX]... [-ct-log-id HEX]...
 //	trustroot logid -kind rekor-v1|ctlog|rekor-v2 -key PEM [-origin HOST]
 //	trustroot verify -root FILE -bundle FILE -artifact FILE -identity SAN -issuer URL
+//
+// The Fulcio chain is a PEM file ordered as the trusted_root format orders
+// a certificate authority's certChain: the issuing CA first (the one whose
+// key signs the leaves), each certificate signed by the next, the
+// self-signed root last. create refuses a chain in any other order; a lone
+// root is a chain too (-fulcio-root is another name for -fulcio-chain).
+// check -fulcio-chain fails unless the trusted root's only Fulcio CA has
+// exactly that chain.
 //
 // verify checks a Sigstore bundle with sigstore-go against the trusted root,
 // requiring an SCT, a transparency log entry and a signed (RFC 3161)
@@ -51,8 +59,8 @@ import (
 )
 
 const usage = `usage:
-  trustroot create -out FILE -fulcio-root PEM -ctlog-key PEM -rekor-v1-key PEM -rekor-v2-key PEM -tsa-chain PEM [flags]
-  trustroot check -root FILE [-rekor-log-id HEX]... [-ct-log-id HEX]...
+  trustroot create -out FILE -fulcio-chain PEM -ctlog-key PEM -rekor-v1-key PEM -rekor-v2-key PEM -tsa-chain PEM [flags]
+  trustroot check -root FILE [-fulcio-chain PEM] [-rekor-log-id HEX]... [-ct-log-id HEX]...
   trustroot logid -kind rekor-v1|ctlog|rekor-v2 -key PEM [-origin HOST]
   trustroot verify -root FILE -bundle FILE -artifact FILE -identity SAN -issuer URL
 `
@@ -93,7 +101,8 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func create(args []string) error {
 	fs := flag.NewFlagSet("create", flag.ExitOnError)
 	out := fs.String("out", "", "where to write trusted_root.json")
-	fulcioRoot := fs.String("fulcio-root", "", "PEM of the Fulcio root CA certificate (optionally followed by intermediates)")
+	fulcioChain := fs.String("fulcio-chain", "", "PEM chain of the Fulcio CA: the issuing CA first, the root last")
+	fs.StringVar(fulcioChain, "fulcio-root", "", "another name for -fulcio-chain")
 	fulcioURL := fs.String("fulcio-url", "http://127.0.0.1:5555", "Fulcio URL")
 	ctKey := fs.String("ctlog-key", "", "PEM public key of the CT log")
 	ctURL := fs.String("ctlog-url", "http://127.0.0.1:6962", "CT log URL")
@@ -105,7 +114,7 @@ func create(args []string) error {
 	tsaURL := fs.String("tsa-url", "http://127.0.0.1:3004/api/v1/timestamp", "timestamp authority URL")
 	start := fs.String("start", "", "validity start of every entry (RFC 3339; default now minus 24h)")
 	_ = fs.Parse(args)
-	for name, v := range map[string]string{"-out": *out, "-fulcio-root": *fulcioRoot, "-ctlog-key": *ctKey,
+	for name, v := range map[string]string{"-out": *out, "-fulcio-chain": *fulcioChain, "-ctlog-key": *ctKey,
 		"-rekor-v1-key": *rekorV1Key, "-rekor-v2-key": *rekorV2Key, "-tsa-chain": *tsaChain} {
 		if v == "" {
 			return fmt.Errorf("create: %s is required", name)
@@ -121,9 +130,12 @@ func create(args []string) error {
 		validFrom = t
 	}
 
-	fulcioCerts, err := readCerts(*fulcioRoot)
+	fulcioCerts, err := readCerts(*fulcioChain)
 	if err != nil {
 		return err
+	}
+	if err := checkChain(fulcioCerts); err != nil {
+		return fmt.Errorf("%s: %w", *fulcioChain, err)
 	}
 	ca := &root.FulcioCertificateAuthority{
 		Root:                fulcioCerts[len(fulcioCerts)-1],
@@ -314,6 +326,7 @@ func readPublicKey(path string) (crypto.PublicKey, error) {
 func check(args []string) error {
 	fs := flag.NewFlagSet("check", flag.ExitOnError)
 	path := fs.String("root", "", "trusted_root.json to load")
+	wantChain := fs.String("fulcio-chain", "", "PEM chain (issuing CA first) that must be the only Fulcio CA")
 	var wantRekor, wantCT multiFlag
 	fs.Var(&wantRekor, "rekor-log-id", "a transparency log ID (hex or base64) that must be present; repeatable")
 	fs.Var(&wantCT, "ct-log-id", "a CT log ID (hex or base64) that must be present; repeatable")
@@ -325,9 +338,14 @@ func check(args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, ca := range tr.FulcioCertificateAuthorities() {
+	cas := tr.FulcioCertificateAuthorities()
+	for _, ca := range cas {
 		f := ca.(*root.FulcioCertificateAuthority)
-		fmt.Printf("fulcio ca   %s root=%q intermediates=%d from=%s\n", f.URI, f.Root.Subject.String(), len(f.Intermediates), f.ValidityPeriodStart.Format(time.RFC3339))
+		var names []string
+		for _, c := range f.Intermediates {
+			names = append(names, fmt.Sprintf("%q", c.Subject.String()))
+		}
+		fmt.Printf("fulcio ca   %s root=%q intermediates=[%s] from=%s\n", f.URI, f.Root.Subject.String(), strings.Join(names, " "), f.ValidityPeriodStart.Format(time.RFC3339))
 	}
 	for _, ta := range tr.TimestampingAuthorities() {
 		t := ta.(*root.SigstoreTimestampingAuthority)
@@ -339,6 +357,23 @@ func check(args []string) error {
 	}
 	printLogs("ctlog", tr.CTLogs())
 	printLogs("tlog", tr.RekorLogs())
+	if *wantChain != "" {
+		want, err := readCerts(*wantChain)
+		if err != nil {
+			return err
+		}
+		if len(cas) != 1 {
+			return fmt.Errorf("the trusted root has %d Fulcio CAs, want 1", len(cas))
+		}
+		f, ok := cas[0].(*root.FulcioCertificateAuthority)
+		if !ok {
+			return fmt.Errorf("the trusted root's CA is a %T", cas[0])
+		}
+		if err := sameChain(f, want); err != nil {
+			return err
+		}
+		fmt.Printf("ok          fulcio ca chain matches %s (%d certificates)\n", *wantChain, len(want))
+	}
 	if err := expect("rekor", tr.RekorLogs(), wantRekor); err != nil {
 		return err
 	}

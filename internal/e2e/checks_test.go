@@ -69,7 +69,7 @@ func readSigned(t *testing.T, r *repo, typ, rev string) *signed {
 }
 
 // opensslVerify checks the CMS signature over the payload and the
-// certificate chain to the local Fulcio root, with openssl.
+// certificate chain (leaf, the local intermediate, the root), with openssl.
 func (s *signed) opensslVerify(t *testing.T) {
 	t.Helper()
 	dir := t.TempDir()
@@ -78,7 +78,7 @@ func (s *signed) opensslVerify(t *testing.T) {
 	os.WriteFile(sigFile, der, 0o600)
 	os.WriteFile(payloadFile, s.payload, 0o600)
 	cmd := exec.Command("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", sigFile,
-		"-content", payloadFile, "-CAfile", stackEnv(t, "GITSIGN_LOCAL_FULCIO_ROOT"), "-purpose", "any", "-out", os.DevNull)
+		"-content", payloadFile, "-CAfile", stackEnv(t, "GITSIGN_LOCAL_FULCIO_CHAIN"), "-purpose", "any", "-out", os.DevNull)
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Verification successful") {
 		t.Errorf("openssl cms -verify of %s %s: %v\n%s", s.typ, s.id, err, out)
 	}
