@@ -80,7 +80,7 @@ func ParseDER(der []byte) (*Parsed, error) {
 	if err := checkDER(der); err != nil {
 		return nil, refuse("%v", err)
 	}
-	ci, err := parseContentInfo(der)
+	ci, err := ContentInfo(der)
 	if err != nil {
 		return nil, refuse("not CMS: %v", err)
 	}
@@ -341,14 +341,24 @@ func (p *Parsed) UnsignedAttributeTypes() []asn1.ObjectIdentifier {
 	return out
 }
 
-// parseContentInfo is ietf-cms's parser. checkDER has already bounded the
-// input's size and depth, which bounds the work of its BER reader; a panic
-// in it still becomes an error, never a crash or a success.
-func parseContentInfo(der []byte) (ci protocol.ContentInfo, err error) {
+// ContentInfo reads a ContentInfo that is already known to be DER (a
+// signature that passed the strict walker, or a part of one), refusing
+// trailing bytes. It does not use ietf-cms's ParseContentInfo, whose
+// BER-to-DER pass is pointless on DER and writes a package-level counter
+// without a lock, which races when signatures are read on several
+// goroutines.
+func ContentInfo(der []byte) (ci protocol.ContentInfo, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("malformed DER (%v)", r)
 		}
 	}()
-	return protocol.ParseContentInfo(der)
+	rest, err := asn1.Unmarshal(der, &ci)
+	if err != nil {
+		return protocol.ContentInfo{}, err
+	}
+	if len(rest) > 0 {
+		return protocol.ContentInfo{}, protocol.ErrTrailingData
+	}
+	return ci, nil
 }

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/github/smimesign/ietf-cms/protocol"
+	"github.com/gitsign-dev/gitsign/internal/cms"
 )
 
 // oidTSTInfo is id-ct-TSTInfo, the content type of a timestamp token.
@@ -30,7 +30,7 @@ func CheckTokenForm(token []byte) (err error) {
 			err = fmt.Errorf("timestamp token: malformed (%v)", r)
 		}
 	}()
-	ci, err := protocol.ParseContentInfo(token)
+	ci, err := cms.ContentInfo(token)
 	if err != nil {
 		return fmt.Errorf("timestamp token: not CMS: %v", err)
 	}
