@@ -32,11 +32,15 @@ func ExampleNewClient() {
 }
 
 // gitsign's own use: ask first, log in on a miss, store what the login
-// gave. Failures are warnings on Warn, never errors.
+// gave. A cache that cannot be used is a warning on Warn, never an error:
+// the Session then behaves as an empty cache.
 func ExampleOpen() {
-	s := cache.Open(cache.Settings{Mode: cache.ModeAuto})
+	s := cache.Open(cache.Settings{
+		Mode: cache.ModeAuto,
+		Warn: func(err error) { fmt.Println("warning:", err) },
+	})
 	key := cache.Key{Fulcio: "https://fulcio.sigstore.dev", Issuer: "https://oauth2.sigstore.dev/auth", ClientID: "sigstore"}
-	if cred := s.Get(key); cred != nil {
+	if cred, err := s.Get(key); err == nil {
 		fmt.Println("signing with", cred)
 		return
 	}

@@ -13,20 +13,23 @@ import (
 	"time"
 )
 
-// Server answers agent requests from a Store.
+// Server answers agent requests from an Agent: the agent process serves a
+// [Store].
 type Server struct {
-	Store *Store
+	// Agent holds the credentials. When it has a Prune method, as a
+	// [Store] does, Serve calls it every PruneInterval.
+	Agent Agent
 	// Log receives one line per stored credential, refused connection and
 	// error; nil discards. Keys are never logged.
 	Log *slog.Logger
-	// Allow decides whether a connection may use the store. Nil means
+	// Allow decides whether a connection may use the agent. Nil means
 	// SameUser: only the uid the agent runs as.
 	Allow func(net.Conn) error
 	// IdleTimeout bounds the wait for each request on a connection
 	// (DefaultIdleTimeout when zero).
 	IdleTimeout time.Duration
-	// PruneInterval is how often Serve drops expired credentials from
-	// memory (DefaultPruneInterval when zero).
+	// PruneInterval is how often Serve has Agent drop expired credentials
+	// from memory (DefaultPruneInterval when zero).
 	PruneInterval time.Duration
 }
 
@@ -89,24 +92,26 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener) error {
 		mu.Unlock()
 	}()
 	// The janitor drops expired credentials; it exits with ctx.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		every := srv.PruneInterval
-		if every <= 0 {
-			every = DefaultPruneInterval
-		}
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				srv.Store.Prune()
+	if p, ok := srv.Agent.(interface{ Prune() }); ok {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			every := srv.PruneInterval
+			if every <= 0 {
+				every = DefaultPruneInterval
 			}
-		}
-	}()
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					p.Prune()
+				}
+			}
+		}()
+	}
 
 	var pause time.Duration
 	var result error
@@ -208,47 +213,59 @@ func (srv *Server) ServeConn(c io.ReadWriter) error {
 	}
 }
 
+// handle answers one request. A miss on GET is FAILURE not-found;
+// anything else the Agent refuses or fails with is FAILURE bad-request,
+// with its text.
 func (srv *Server) handle(req *message) *message {
-	fail := func(code FailureCode, err error) *message {
-		return &message{typ: msgFailure, code: code, text: err.Error()}
+	fail := func(err error) *message {
+		return &message{typ: msgFailure, code: CodeBadRequest, text: err.Error()}
 	}
 	switch req.typ {
 	case msgGet:
 		if err := req.key.validate(); err != nil {
-			return fail(CodeBadRequest, err)
+			return fail(err)
 		}
-		cred, err := srv.Store.Get(req.key)
+		cred, err := srv.Agent.Get(req.key)
+		if errors.Is(err, ErrNotFound) {
+			return &message{typ: msgFailure, code: CodeNotFound, text: err.Error()}
+		}
 		if err != nil {
-			return fail(CodeNotFound, err)
+			return fail(err)
 		}
 		raw, err := cred.marshal()
 		if err != nil {
-			return fail(CodeBadRequest, err)
+			return fail(err)
 		}
 		srv.log().Debug("handed out a credential", "fulcio", req.key.Fulcio, "issuer", req.key.Issuer)
 		return &message{typ: msgCredential, cred: raw}
 	case msgPut:
 		cred, err := req.cred.parse()
 		if err == nil {
-			err = srv.Store.Put(req.key, cred)
+			err = srv.Agent.Put(req.key, cred)
 		}
 		if err != nil {
-			return fail(CodeBadRequest, err)
+			return fail(err)
 		}
 		leaf := cred.Leaf()
 		srv.log().Info("stored a credential", "fulcio", req.key.Fulcio, "issuer", req.key.Issuer,
 			"client_id", req.key.ClientID, "serial", leaf.SerialNumber.String(), "until", leaf.NotAfter.UTC().Format(time.RFC3339))
 		return &message{typ: msgOK}
 	case msgList:
+		entries, err := srv.Agent.List()
+		if err != nil {
+			return fail(err)
+		}
 		reply := &message{typ: msgEntries}
-		for _, e := range srv.Store.List() {
+		for _, e := range entries[:min(len(entries), maxEntries)] {
 			reply.entries = append(reply.entries, rawEntry{key: e.Key, leaf: e.Leaf.Raw})
 		}
 		return reply
 	case msgClear:
-		srv.Store.Clear()
+		if err := srv.Agent.Clear(); err != nil {
+			return fail(err)
+		}
 		srv.log().Info("cleared every credential")
 		return &message{typ: msgOK}
 	}
-	return fail(CodeBadRequest, fmt.Errorf("cache: message type %d is not a request", req.typ))
+	return fail(fmt.Errorf("cache: message type %d is not a request", req.typ))
 }

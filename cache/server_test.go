@@ -84,7 +84,7 @@ func TestServeSurvivesTemporaryAcceptErrors(t *testing.T) {
 		&net.OpError{Op: "accept", Err: os.NewSyscallError("accept4", syscall.ENFILE)},
 	}}
 	var logs strings.Builder
-	srv := &Server{Store: NewStore(nil), Log: newTestLogger(&logs)}
+	srv := &Server{Agent: NewStore(nil), Log: newTestLogger(&logs)}
 	stop := serve(t, srv, flaky)
 	conn, err := Dial(path, 5*time.Second)
 	if err != nil {
@@ -107,7 +107,7 @@ func TestServeReturnsOtherAcceptErrors(t *testing.T) {
 	}
 	defer l.Close()
 	bad := &flakyListener{Listener: l, errs: []error{errors.New("listener broke")}}
-	err = (&Server{Store: NewStore(nil)}).Serve(context.Background(), bad)
+	err = (&Server{Agent: NewStore(nil)}).Serve(context.Background(), bad)
 	if err == nil || !strings.Contains(err.Error(), "listener broke") {
 		t.Errorf("Serve = %v; want the accept error", err)
 	}
@@ -125,7 +125,7 @@ func TestServeRefusesOtherUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The check itself is SameUser; pretend this agent runs as another uid.
-	srv := &Server{Store: store, Log: newTestLogger(&logs), Allow: func(c net.Conn) error {
+	srv := &Server{Agent: store, Log: newTestLogger(&logs), Allow: func(c net.Conn) error {
 		uid, err := PeerUID(c)
 		if err != nil {
 			return err
@@ -193,7 +193,7 @@ func TestServeConnAnswersOtherVersionsAndHangsUp(t *testing.T) {
 	c1, c2 := net.Pipe()
 	defer c1.Close()
 	done := make(chan error, 1)
-	go func() { done <- (&Server{Store: NewStore(nil)}).ServeConn(c2) }()
+	go func() { done <- (&Server{Agent: NewStore(nil)}).ServeConn(c2) }()
 	go c1.Write(frame([]byte{2, byte(msgList)}))
 	reply, err := readMessage(c1)
 	if err != nil || reply.typ != msgFailure || reply.code != CodeUnsupportedVersion {
@@ -212,7 +212,7 @@ func TestServeConnRejectsOversizedAndMalformed(t *testing.T) {
 	} {
 		c1, c2 := net.Pipe()
 		done := make(chan error, 1)
-		go func() { done <- (&Server{Store: NewStore(nil)}).ServeConn(c2); c2.Close() }()
+		go func() { done <- (&Server{Agent: NewStore(nil)}).ServeConn(c2); c2.Close() }()
 		go c1.Write(in)
 		if name == "a reply" {
 			reply, err := readMessage(c1)
@@ -239,7 +239,7 @@ func TestServeConnIdleTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serve(t, &Server{Store: NewStore(nil), IdleTimeout: 100 * time.Millisecond}, l)
+	serve(t, &Server{Agent: NewStore(nil), IdleTimeout: 100 * time.Millisecond}, l)
 	conn, err := Dial(path, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +260,7 @@ func TestServeShutdownClosesConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := serve(t, &Server{Store: NewStore(nil)}, l)
+	stop := serve(t, &Server{Agent: NewStore(nil)}, l)
 	conn, err := Dial(path, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)

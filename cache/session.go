@@ -3,14 +3,12 @@ package cache
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"syscall"
+	"sync"
 	"time"
 )
 
-// Mode says which cache gitsign uses (gitsign.cache, GITSIGN_CACHE).
+// Mode says which cache a Session uses.
 type Mode string
 
 // Modes.
@@ -30,47 +28,30 @@ const (
 const (
 	DefaultAgentTimeout   = 2 * time.Second
 	DefaultKeyringTimeout = 10 * time.Second
-	// noteEvery is how often the "no OS keyring" note is repeated.
-	noteEvery = 24 * time.Hour
 )
 
 // Settings choose and configure the cache for a Session.
 type Settings struct {
+	// Mode chooses the cache; empty means ModeAuto.
 	Mode Mode
-	// Socket is the agent's socket (GITSIGN_CREDENTIAL_CACHE); empty
-	// means DefaultSocketPath.
+	// Socket is the agent's socket; empty means DefaultSocketPath.
 	Socket string
 	// Warn, when set, is told why the cache could not be used (an
 	// *UnavailableError), at most once per Session; the Session then goes
-	// on as if there were no cache. How to word it for the person, and
+	// on as if the cache were empty. How to word it for the person, and
 	// what to suggest, is the caller's business.
 	Warn func(error)
 	// AgentTimeout bounds each agent operation, connecting included;
 	// KeyringTimeout each keyring operation. Zero means the default.
 	AgentTimeout, KeyringTimeout time.Duration
-	// StateDir holds the marker that keeps the "no OS keyring" note to
-	// once a day; empty means the directory of DefaultSocketPath.
+	// StateDir holds the marker that keeps the "no OS keyring" warning
+	// to once a day; empty means the directory of DefaultSocketPath.
 	StateDir string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// keyring replaces the OS keyring in tests.
-	keyring secrets
 }
 
-// A Session is one gitsign process's use of the cache: Get before a
-// login, Put after it. It never fails: a cache that cannot be used costs
-// at most its timeout and one warning per Session, and then gitsign logs
-// in as if there were no cache.
-type Session struct {
-	set    Settings
-	where  string   // what the session uses, for messages
-	agent  string   // socket path, when using the agent
-	kr     *Keyring // when using the keyring
-	warned bool
-}
-
-// Open chooses the cache for set. It does not connect to anything.
-func Open(set Settings) *Session {
+func (set Settings) withDefaults() Settings {
 	if set.Warn == nil {
 		set.Warn = func(error) {}
 	}
@@ -83,19 +64,41 @@ func Open(set Settings) *Session {
 	if set.KeyringTimeout <= 0 {
 		set.KeyringTimeout = DefaultKeyringTimeout
 	}
-	s := &Session{set: set, where: "no cache"}
+	return set
+}
+
+// A Session is one gitsign process's use of the cache that Settings
+// choose: an Agent that never stands in the way of a signature. A cache
+// that cannot be used
+// costs at most its timeout and one warning (Settings.Warn) per Session,
+// and then behaves as an empty one: Get misses and Put does nothing. Only
+// List and Clear return the failure, an *UnavailableError, for commands
+// that show or clear the cache. Get also checks expiry with the Session's
+// own clock, whatever the agent's says. A Session is safe for concurrent
+// use.
+type Session struct {
+	set     Settings
+	agent   Agent  // nil: no cache
+	where   string // what the session uses, for messages
+	socket  string // the agent's socket, when the cache is the agent
+	keyring bool   // the cache is the OS keyring
+
+	mu     sync.Mutex
+	warned bool
+}
+
+// Open chooses the cache for set. It does not connect to anything.
+func Open(set Settings) *Session {
+	set = set.withDefaults()
 	switch set.Mode {
 	case ModeKeyring:
-		s.kr = NewKeyring(set.Now)
-		if set.keyring != nil {
-			s.kr.secrets = set.keyring
-		}
-		s.where = "the OS keyring"
+		return newSession(NewKeyring(set.Now), set)
 	case ModeAuto, ModeAgent, "":
 		path := set.Socket
 		if path == "" {
 			p, err := DefaultSocketPath()
 			if err != nil {
+				s := newSession(nil, set)
 				if set.Mode == ModeAgent {
 					s.warn(&UnavailableError{Where: "the credential cache agent", Err: err})
 				}
@@ -104,12 +107,27 @@ func Open(set Settings) *Session {
 			path = p
 			if set.Mode != ModeAgent {
 				if _, err := os.Stat(path); err != nil {
-					return s // auto: no agent set up
+					return newSession(nil, set) // auto: no agent set up
 				}
 			}
 		}
-		s.agent = path
-		s.where = "the agent at " + path
+		return newSession(socketAgent{path: path, timeout: set.AgentTimeout}, set)
+	}
+	return newSession(nil, set)
+}
+
+// newSession wraps a (nil for no cache).
+func newSession(a Agent, set Settings) *Session {
+	s := &Session{set: set.withDefaults(), agent: a}
+	switch a := a.(type) {
+	case nil:
+		s.where = "no cache"
+	case *Keyring:
+		s.where, s.keyring = "the OS keyring", true
+	case socketAgent:
+		s.where, s.socket = "the agent at "+a.path, a.path
+	default:
+		s.where = "the credential cache"
 	}
 	return s
 }
@@ -119,251 +137,104 @@ func Open(set Settings) *Session {
 func (s *Session) Where() string { return s.where }
 
 // Active reports whether there is a cache to ask.
-func (s *Session) Active() bool { return s.agent != "" || s.kr != nil }
+func (s *Session) Active() bool { return s.agent != nil }
 
-func (s *Session) warn(err *UnavailableError) {
-	if s.warned {
-		return
+// Get returns a usable credential for k. It returns an error matching
+// ErrNotFound on a miss, and after the cache failed (once reported to
+// Settings.Warn).
+func (s *Session) Get(k Key) (*Credential, error) {
+	if s.agent == nil || s.hasWarned() {
+		return nil, ErrNotFound
 	}
-	s.warned = true
-	s.set.Warn(err)
-}
-
-// unavailable describes err, a failure of the session's cache.
-func (s *Session) unavailable(err error) *UnavailableError {
-	return &UnavailableError{Where: s.where, Socket: s.agent, Err: err}
-}
-
-// Get returns a usable credential for k, or nil: on a miss, or after a
-// warning when the cache failed.
-func (s *Session) Get(k Key) *Credential {
-	if !s.Active() || s.warned {
-		return nil
-	}
-	var c *Credential
-	err := s.do(func() error {
-		var err error
-		if s.kr != nil {
-			c, err = s.kr.Get(k)
-			return err
-		}
-		return s.withAgent(func(cl *Client) error {
-			c, err = cl.Get(k)
-			return err
-		})
-	})
+	c, err := run(s, func() (*Credential, error) { return s.agent.Get(k) })
 	switch {
-	case err == nil && c.usableAt(s.set.Now()):
+	case err == nil && c != nil && c.usableAt(s.set.Now()):
 		s.keyringWorks()
-		return c
+		return c, nil
 	case err == nil || errors.Is(err, ErrNotFound):
 		s.keyringWorks()
-		return nil
+		return nil, ErrNotFound
 	}
 	s.failed(err)
+	return nil, ErrNotFound
+}
+
+// Put stores c under k. It returns nil even when the cache failed (that
+// is reported to Settings.Warn), and does nothing after a failure.
+func (s *Session) Put(k Key, c *Credential) error {
+	if s.agent == nil || s.hasWarned() {
+		return nil
+	}
+	_, err := run(s, func() (struct{}, error) { return struct{}{}, s.agent.Put(k, c) })
+	if err != nil {
+		s.failed(err)
+		return nil
+	}
+	s.keyringWorks()
 	return nil
 }
 
-// Put stores c under k. After a failed Get it does nothing: the person has
-// been warned already.
-func (s *Session) Put(k Key, c *Credential) {
-	if !s.Active() || s.warned {
-		return
-	}
-	err := s.do(func() error {
-		if s.kr != nil {
-			return s.kr.Put(k, c)
-		}
-		return s.withAgent(func(cl *Client) error { return cl.Put(k, c) })
-	})
-	if err == nil {
-		s.keyringWorks()
-		return
-	}
-	s.failed(err)
-}
-
-// Status lists what is cached: everything the agent holds, or the
-// keyring's item for k (the keyring cannot be listed). A cache that cannot
-// be asked is an *UnavailableError.
-func (s *Session) Status(k Key) ([]Entry, error) {
-	if !s.Active() {
+// List describes what is cached and usable: nothing without a cache. A
+// cache that cannot be asked is an *UnavailableError.
+func (s *Session) List() ([]Entry, error) {
+	if s.agent == nil {
 		return nil, nil
 	}
-	var out []Entry
-	err := s.do(func() error {
-		if s.kr != nil {
-			c, err := s.kr.Get(k)
-			if err == nil {
-				out = []Entry{{Key: k, Leaf: c.Leaf()}}
-			}
-			if errors.Is(err, ErrNotFound) {
-				err = nil
-			}
-			return err
-		}
-		return s.withAgent(func(cl *Client) error {
-			var err error
-			out, err = cl.List()
-			return err
-		})
-	})
+	entries, err := run(s, s.agent.List)
 	if err != nil {
 		return nil, s.unavailable(err)
+	}
+	now := s.set.Now()
+	out := make([]Entry, 0, len(entries))
+	for _, e := range entries {
+		if e.Leaf != nil && now.Add(ExpiryMargin).Before(e.Leaf.NotAfter) {
+			out = append(out, e)
+		}
 	}
 	return out, nil
 }
 
-// Clear forgets what is cached: everything the agent holds, or the
-// keyring's item for k. A cache that cannot be asked is an
-// *UnavailableError.
-func (s *Session) Clear(k Key) error {
-	if !s.Active() {
+// Clear forgets everything the cache holds. A cache that cannot be asked
+// is an *UnavailableError.
+func (s *Session) Clear() error {
+	if s.agent == nil {
 		return nil
 	}
-	err := s.do(func() error {
-		if s.kr != nil {
-			return s.kr.Delete(k)
-		}
-		return s.withAgent(func(cl *Client) error { return cl.Clear() })
-	})
-	if err != nil {
+	if _, err := run(s, func() (struct{}, error) { return struct{}{}, s.agent.Clear() }); err != nil {
 		return s.unavailable(err)
 	}
 	return nil
 }
 
-func (s *Session) withAgent(f func(*Client) error) error {
-	conn, err := Dial(s.agent, s.set.AgentTimeout)
-	if err != nil {
-		return err
-	}
-	cl := NewClient(conn)
-	defer cl.Close()
-	return f(cl)
-}
-
-// do runs f with the session's timeout. An operation that overruns is
+// run calls f with the session's timeout. A call that overruns is
 // abandoned, not waited for: gitsign exits soon after anyway. Agent
 // operations also carry a connection deadline of AgentTimeout, which
 // normally fires first and says more; this is the backstop.
-func (s *Session) do(f func() error) error {
+func run[T any](s *Session, f func() (T, error)) (T, error) {
 	limit := s.set.AgentTimeout + 500*time.Millisecond
-	if s.kr != nil {
+	if s.keyring {
 		limit = s.set.KeyringTimeout
 	}
-	done := make(chan error, 1)
-	go func() { done <- f() }()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
 	select {
-	case err := <-done:
-		return err
+	case r := <-done:
+		return r.v, r.err
 	case <-time.After(limit):
+		var zero T
 		err := fmt.Errorf("cache: no answer from %s within %s", s.where, limit)
-		if s.kr != nil {
+		if s.keyring {
 			// A keyring that hangs (waiting on an unlock prompt nobody
 			// sees) is as good as none.
-			return &KeyringError{Err: err}
+			return zero, &KeyringError{Err: err}
 		}
-		return err
-	}
-}
-
-func (s *Session) failed(err error) {
-	var ke *KeyringError
-	if errors.As(err, &ke) {
-		// Said at most once a day: a machine without a keyring stays
-		// without one.
-		if s.noteDue() {
-			s.warn(s.unavailable(err))
-		}
-		s.warned = true
-		return
-	}
-	s.warn(s.unavailable(err))
-}
-
-// UnavailableError says why the credential cache could not be used: Err
-// is the cause, a *KeyringError for the OS keyring, an *OwnerError for an
-// agent that belongs to another user, or what dialing or talking to the
-// agent failed with.
-type UnavailableError struct {
-	// Where is the cache, as Session.Where says it.
-	Where string
-	// Socket is the agent's socket, when the cache is the agent.
-	Socket string
-	Err    error
-}
-
-func (e *UnavailableError) Unwrap() error { return e.Err }
-
-// AgentNotRunning reports whether no agent listens on Socket: there is no
-// socket there, or a stale one that refuses connections.
-func (e *UnavailableError) AgentNotRunning() bool {
-	return e.Socket != "" && (errors.Is(e.Err, fs.ErrNotExist) || errors.Is(e.Err, syscall.ECONNREFUSED))
-}
-
-func (e *UnavailableError) Error() string {
-	var ke *KeyringError
-	var oe *OwnerError
-	switch {
-	case errors.As(e.Err, &ke):
-		return fmt.Sprintf("the OS keyring is not available (%v)", ke.Err)
-	case e.Socket != "" && errors.Is(e.Err, fs.ErrNotExist):
-		return "no credential cache agent is running at " + e.Socket
-	case e.Socket != "" && errors.Is(e.Err, syscall.ECONNREFUSED):
-		return "the credential cache agent at " + e.Socket + " is not running (connection refused)"
-	case e.Socket != "" && errors.As(e.Err, &oe):
-		return fmt.Sprintf("not using the credential cache agent at %s: it belongs to uid %d, not to you (uid %d)", e.Socket, oe.UID, oe.You)
-	case e.Socket != "":
-		return fmt.Sprintf("credential cache agent at %s: %v", e.Socket, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", e.Where, e.Err)
-}
-
-// ErrAgentUnsupported is the error of Listen and Dial on systems without
-// unix sockets that carry peer credentials.
-var ErrAgentUnsupported = errors.New("cache: the agent needs unix sockets with peer credentials, which this system does not have")
-
-func (s *Session) markerPath() string {
-	dir := s.set.StateDir
-	if dir == "" {
-		p, err := DefaultSocketPath()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Dir(p)
-	}
-	return filepath.Join(dir, "keyring-unavailable")
-}
-
-// noteDue reports whether the "no OS keyring" note should be shown now,
-// and records that it was. Without a writable state directory it is
-// always due.
-func (s *Session) noteDue() bool {
-	p := s.markerPath()
-	if p == "" {
-		return true
-	}
-	if fi, err := os.Stat(p); err == nil && s.set.Now().Sub(fi.ModTime()) < noteEvery {
-		return false
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err == nil {
-		if f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {
-			f.Close()
-			now := s.set.Now()
-			os.Chtimes(p, now, now)
-		}
-	}
-	return true
-}
-
-// keyringWorks forgets an earlier "no OS keyring" note, so that the next
-// outage is reported at once.
-func (s *Session) keyringWorks() {
-	if s.kr == nil {
-		return
-	}
-	if p := s.markerPath(); p != "" {
-		os.Remove(p)
+		return zero, err
 	}
 }

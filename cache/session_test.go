@@ -27,7 +27,7 @@ func startAgent(t *testing.T) (path string, store *Store) {
 		t.Fatal(err)
 	}
 	store = NewStore(nil)
-	serve(t, &Server{Store: store}, l)
+	serve(t, &Server{Agent: store}, l)
 	return path, store
 }
 
@@ -38,27 +38,32 @@ func TestSessionWithAgent(t *testing.T) {
 	if !s.Active() || !strings.Contains(s.Where(), path) {
 		t.Fatalf("Open = %q, active %v; want the agent at %s", s.Where(), s.Active(), path)
 	}
-	if c := s.Get(testKey); c != nil {
-		t.Fatalf("Get on an empty agent = %v", c)
+	if c, err := s.Get(testKey); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get on an empty agent = %v, %v; want ErrNotFound", c, err)
 	}
 	cred := newCredential(t, time.Now().Add(10*time.Minute))
-	s.Put(testKey, cred)
+	if err := s.Put(testKey, cred); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
 	if store.Len() != 1 {
 		t.Fatalf("the agent holds %d entries after Put; want 1", store.Len())
 	}
-	if c := Open(Settings{Socket: path}).Get(testKey); c == nil || !sameCredential(c, cred) {
-		t.Fatalf("a second session got %v; want the credential", c)
+	if c, err := Open(Settings{Socket: path}).Get(testKey); err != nil || !sameCredential(c, cred) {
+		t.Fatalf("a second session got %v, %v; want the credential", c, err)
 	}
 	// gitsign checks expiry with its own clock too: an agent whose clock
 	// lags (or a buggy one) cannot hand out a certificate about to end.
 	later := Open(Settings{Socket: path, Warn: warnTo(&warn), Now: func() time.Time { return time.Now().Add(9*time.Minute + 30*time.Second) }})
-	if c := later.Get(testKey); c != nil {
-		t.Errorf("a session whose clock is within the margin of NotAfter got %v", c)
+	if c, err := later.Get(testKey); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a session whose clock is within the margin of NotAfter got %v, %v", c, err)
 	}
-	if entries, err := s.Status(testKey); err != nil || len(entries) != 1 {
-		t.Errorf("Status = %v, %v", entries, err)
+	if entries, err := later.List(); err != nil || len(entries) != 0 {
+		t.Errorf("List by that session = %v, %v; want nothing", entries, err)
 	}
-	if err := s.Clear(testKey); err != nil || store.Len() != 0 {
+	if entries, err := s.List(); err != nil || len(entries) != 1 {
+		t.Errorf("List = %v, %v", entries, err)
+	}
+	if err := s.Clear(); err != nil || store.Len() != 0 {
 		t.Errorf("Clear: %v, %d entries left", err, store.Len())
 	}
 	if warn.Len() != 0 {
@@ -78,8 +83,8 @@ func TestSessionAuto(t *testing.T) {
 	}
 	var warn strings.Builder
 	s := Open(Settings{Mode: ModeAgent, Warn: warnTo(&warn)})
-	if !s.Active() || s.Get(testKey) != nil {
-		t.Fatal("agent mode without an agent: want active, miss")
+	if _, err := s.Get(testKey); !s.Active() || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("agent mode without an agent: active %v, Get %v; want active, ErrNotFound", s.Active(), err)
 	}
 	if !strings.Contains(warn.String(), "no credential cache agent is running") {
 		t.Errorf("warning = %q", warn.String())
@@ -93,7 +98,7 @@ func TestSessionAuto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serve(t, &Server{Store: NewStore(nil)}, l)
+	serve(t, &Server{Agent: NewStore(nil)}, l)
 	if s := Open(Settings{Mode: ModeAuto}); !s.Active() || !strings.Contains(s.Where(), def) {
 		t.Errorf("auto with the default socket chose %s", s.Where())
 	}
@@ -126,10 +131,12 @@ func TestSessionBrokenAgent(t *testing.T) {
 		var warn strings.Builder
 		s := Open(Settings{Socket: tt.path, Warn: warnTo(&warn), AgentTimeout: 300 * time.Millisecond})
 		start := time.Now()
-		if c := s.Get(testKey); c != nil {
-			t.Fatalf("%s: got a credential", tt.path)
+		if c, err := s.Get(testKey); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%s: Get = %v, %v; want ErrNotFound", tt.path, c, err)
 		}
-		s.Put(testKey, newCredential(t, time.Now().Add(time.Hour)))
+		if err := s.Put(testKey, newCredential(t, time.Now().Add(time.Hour))); err != nil {
+			t.Errorf("%s: Put = %v; want nil", tt.path, err)
+		}
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("%s: Get and Put took %s", tt.path, d)
 		}
@@ -140,33 +147,52 @@ func TestSessionBrokenAgent(t *testing.T) {
 }
 
 func TestSessionKeyring(t *testing.T) {
+	if s := Open(Settings{Mode: ModeKeyring}); !s.Active() || s.Where() != "the OS keyring" {
+		t.Errorf("keyring mode chose %q", s.Where())
+	}
 	state := shortTempDir(t)
 	mem := newMemSecrets()
 	var warn strings.Builder
 	open := func() *Session {
-		return Open(Settings{Mode: ModeKeyring, Warn: warnTo(&warn), StateDir: state, keyring: mem, KeyringTimeout: 300 * time.Millisecond})
+		kr := &Keyring{now: time.Now, secrets: mem}
+		return newSession(kr, Settings{Mode: ModeKeyring, Warn: warnTo(&warn), StateDir: state, KeyringTimeout: 300 * time.Millisecond})
 	}
 	s := open()
-	if s.Get(testKey) != nil {
-		t.Fatal("hit on an empty keyring")
+	if _, err := s.Get(testKey); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get on an empty keyring: %v; want ErrNotFound", err)
 	}
 	cred := newCredential(t, time.Now().Add(10*time.Minute))
-	s.Put(testKey, cred)
-	if c := open().Get(testKey); c == nil || !sameCredential(c, cred) {
-		t.Fatalf("next session got %v", c)
+	if err := s.Put(testKey, cred); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := open().Get(testKey); err != nil || !sameCredential(c, cred) {
+		t.Fatalf("next session got %v, %v", c, err)
+	}
+	if entries, err := open().List(); err != nil || len(entries) != 1 || entries[0].Key != testKey {
+		t.Fatalf("next session lists %v, %v; want the credential", entries, err)
 	}
 
-	// No keyring: said once (across sessions), then quiet.
+	// No keyring: said once (across sessions), then quiet; the session
+	// behaves as an empty cache, and List and Clear say why.
 	mem.err = errTestNoKeyring
 	for range 3 {
 		s := open()
-		if s.Get(testKey) != nil {
-			t.Fatal("hit without a keyring")
+		if c, err := s.Get(testKey); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Get without a keyring = %v, %v; want ErrNotFound", c, err)
 		}
-		s.Put(testKey, cred)
+		if err := s.Put(testKey, cred); err != nil {
+			t.Fatalf("Put without a keyring = %v; want nil", err)
+		}
 	}
 	if n := strings.Count(warn.String(), "the OS keyring is not available"); n != 1 {
 		t.Errorf("the no-keyring note appeared %d times; want once:\n%s", n, warn.String())
+	}
+	var ue *UnavailableError
+	if _, err := open().List(); !errors.As(err, &ue) || !errors.Is(err, errTestNoKeyring) {
+		t.Errorf("List without a keyring: %v; want an *UnavailableError", err)
+	}
+	if err := open().Clear(); !errors.As(err, &ue) || !errors.Is(err, errTestNoKeyring) {
+		t.Errorf("Clear without a keyring: %v; want an *UnavailableError", err)
 	}
 	// Once the keyring works again, the next outage is reported again.
 	mem.err = nil
@@ -183,8 +209,8 @@ func TestSessionKeyring(t *testing.T) {
 	os.Remove(filepath.Join(state, "keyring-unavailable"))
 	warn.Reset()
 	start := time.Now()
-	if open().Get(testKey) != nil {
-		t.Fatal("hit from a hung keyring")
+	if c, err := open().Get(testKey); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get from a hung keyring = %v, %v; want ErrNotFound", c, err)
 	}
 	if d := time.Since(start); d > 2*time.Second || !strings.Contains(warn.String(), "no answer") {
 		t.Errorf("hung keyring: %s, warning %q", d, warn.String())
@@ -201,7 +227,7 @@ type testError struct{ s string }
 func (e *testError) Error() string { return e.s }
 
 // TestUnavailableError: a cache that cannot be asked is one typed error,
-// for warnings and for Status and Clear alike, saying whether an agent
+// for warnings and for List and Clear alike, saying whether an agent
 // could be started there.
 func TestUnavailableError(t *testing.T) {
 	dir := shortTempDir(t)
@@ -210,12 +236,12 @@ func TestUnavailableError(t *testing.T) {
 	s := Open(Settings{Mode: ModeAgent, Socket: missing, Warn: func(err error) { got = append(got, err) }})
 	s.Get(testKey)
 	s.Put(testKey, newCredential(t, time.Now().Add(time.Hour)))
-	_, statusErr := s.Status(testKey)
-	clearErr := s.Clear(testKey)
+	_, listErr := s.List()
+	clearErr := s.Clear()
 	if len(got) != 1 {
 		t.Fatalf("%d warnings, want 1: %v", len(got), got)
 	}
-	for _, err := range []error{got[0], statusErr, clearErr} {
+	for _, err := range []error{got[0], listErr, clearErr} {
 		var ue *UnavailableError
 		if !errors.As(err, &ue) || !ue.AgentNotRunning() || ue.Socket != missing {
 			t.Errorf("%T %v: want an *UnavailableError for a missing agent at %s", err, err, missing)

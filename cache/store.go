@@ -73,8 +73,9 @@ func (s *Store) Put(k Key, c *Credential) error {
 	return nil
 }
 
-// List describes the usable entries, soonest to expire first.
-func (s *Store) List() []Entry {
+// List describes the usable entries, soonest to expire first. It never
+// fails.
+func (s *Store) List() ([]Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pruneLocked(s.now())
@@ -82,15 +83,21 @@ func (s *Store) List() []Entry {
 	for k, c := range s.entries {
 		out = append(out, Entry{Key: k, Leaf: c.Leaf()})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Leaf.NotAfter.Before(out[j].Leaf.NotAfter) })
-	return out
+	sortEntries(out)
+	return out, nil
 }
 
-// Clear forgets every credential.
-func (s *Store) Clear() {
+// sortEntries orders entries soonest to expire first.
+func sortEntries(es []Entry) {
+	sort.Slice(es, func(i, j int) bool { return es[i].Leaf.NotAfter.Before(es[j].Leaf.NotAfter) })
+}
+
+// Clear forgets every credential. It never fails.
+func (s *Store) Clear() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.entries)
+	return nil
 }
 
 // Prune drops the credentials that are no longer usable, so that their

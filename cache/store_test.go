@@ -89,12 +89,11 @@ func TestStoreKeysAreSeparate(t *testing.T) {
 	if got, _ := s.Get(testKey); !sameCredential(got, c) {
 		t.Error("Put did not replace the credential")
 	}
-	list := s.List()
-	if len(list) != 2 || list[0].Key != testKey || list[1].Key != other {
-		t.Errorf("List = %v; want testKey then other (soonest to expire first)", list)
+	list, err := s.List()
+	if err != nil || len(list) != 2 || list[0].Key != testKey || list[1].Key != other {
+		t.Errorf("List = %v, %v; want testKey then other (soonest to expire first)", list, err)
 	}
-	s.Clear()
-	if s.Len() != 0 {
+	if err := s.Clear(); err != nil || s.Len() != 0 {
 		t.Error("Clear left entries")
 	}
 }

@@ -37,7 +37,9 @@ import (
 //	131 ENTRIES     uint16 n (0..maxEntries), n × (key, bytes leaf_certificate_der)
 //	132 FAILURE     byte code, string message
 //
-// A message whose version is not ProtocolVersion gets FAILURE
+// Any request may instead get FAILURE bad-request: a PUT the agent
+// refuses, or a request its store could not carry out. A message whose
+// version is not ProtocolVersion gets FAILURE
 // unsupported-version (in version 1) and the connection is closed. A
 // malformed message closes the connection. Private keys travel only in PUT
 // and CREDENTIAL; LIST never carries them.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -235,9 +234,9 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // wait returns the authorization code from the first callback. It reports
-// an opener failure on term but keeps waiting, since the user can still
-// open the printed URL by hand.
-func (c *callback) wait(ctx context.Context, timeout time.Duration, opened <-chan error, term io.Writer) (string, error) {
+// an opener failure to notify but keeps waiting, since the user can still
+// open the URL by hand.
+func (c *callback) wait(ctx context.Context, timeout time.Duration, opened <-chan error, notify func(Notice)) (string, error) {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	var openErr error
@@ -249,7 +248,7 @@ func (c *callback) wait(ctx context.Context, timeout time.Duration, opened <-cha
 			opened = nil
 			if err != nil {
 				openErr = err
-				fmt.Fprintf(term, "Could not open a browser: %v\nOpen the URL above in a browser to continue.\n", err)
+				notify(BrowserFailed{Err: err})
 			}
 		case <-timer.C:
 			if openErr != nil {
@@ -257,9 +256,9 @@ func (c *callback) wait(ctx context.Context, timeout time.Duration, opened <-cha
 			}
 			return "", fmt.Errorf("%w after %s", ErrLoginTimeout, timeout)
 		case <-ctx.Done():
-			// Said on the terminal too: after Ctrl-C, git may already be
+			// Told as a notice too: after Ctrl-C, git may already be
 			// gone, and with it the stderr the error would go to.
-			fmt.Fprintf(term, "Sign-in cancelled (%v).\n", context.Cause(ctx))
+			notify(Cancelled{Cause: context.Cause(ctx)})
 			return "", fmt.Errorf("waiting for the browser login: %w", context.Cause(ctx))
 		}
 	}

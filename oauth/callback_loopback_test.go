@@ -93,7 +93,7 @@ func TestCallbackServesBothLoopbacks(t *testing.T) {
 				status, body, err := fetchCallback(first, port, query)
 				firstPage <- page{status, body, err}
 			}()
-			code, err := cb.wait(context.Background(), 10*time.Second, nil, io.Discard)
+			code, err := cb.wait(context.Background(), 10*time.Second, nil, func(Notice) {})
 			if err != nil || code != "the-code" {
 				t.Fatalf("wait = %q, %v", code, err)
 			}

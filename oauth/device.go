@@ -130,12 +130,11 @@ func deviceToken(ctx context.Context, o *Options) (*IDToken, error) {
 	interval = min(interval, deviceMaxInterval)
 	lifetime := time.Duration(expiresIn) * deviceUnit
 
-	fmt.Fprintf(o.Terminal, "To sign in, open this page in a browser on any device:\n\n    %s\n\nand enter the code  %s\n\n",
-		displayString(da.VerificationURI), displayString(da.UserCode))
+	dc := DeviceCode{VerificationURI: da.VerificationURI, UserCode: da.UserCode, ExpiresIn: time.Duration(expiresIn) * time.Second}
 	if da.VerificationURIComplete != "" && webURL(da.VerificationURIComplete) {
-		fmt.Fprintf(o.Terminal, "(or open %s, which fills in the code)\n", displayString(da.VerificationURIComplete))
+		dc.VerificationURIComplete = da.VerificationURIComplete
 	}
-	fmt.Fprintf(o.Terminal, "Waiting for the sign-in (the code expires in %s; press Ctrl-C to cancel)...\n", time.Duration(expiresIn)*time.Second)
+	o.notify(dc)
 
 	poll := url.Values{"grant_type": {deviceGrantType}, "device_code": {da.DeviceCode}, "client_id": {o.ClientID}}
 	if verifier != "" {
@@ -154,7 +153,7 @@ func deviceToken(ctx context.Context, o *Options) (*IDToken, error) {
 			select {
 			case <-ctx.Done():
 				wait.Stop()
-				fmt.Fprintf(o.Terminal, "Sign-in cancelled (%v).\n", context.Cause(ctx))
+				o.notify(Cancelled{Cause: context.Cause(ctx)})
 				return nil, fmt.Errorf("waiting for the device sign-in: %w", context.Cause(ctx))
 			case <-expired.C:
 				wait.Stop()

@@ -131,7 +131,7 @@ func deviceLogin(t *testing.T, f *fakeIssuer, edit func(*Options)) (*IDToken, *s
 	term := &syncBuffer{}
 	o := Options{
 		Provider: "device", Issuer: f.srv.URL, ClientID: testClientID,
-		Timeout: 5 * time.Second, Terminal: term, LookupEnv: env(nil),
+		Timeout: 5 * time.Second, Terminal: term, Notify: tellTerminal(term), LookupEnv: env(nil),
 	}
 	if edit != nil {
 		edit(&o)
@@ -285,7 +285,7 @@ func TestDeviceCancel(t *testing.T) {
 	term := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		_, err := Get(ctx, Options{Provider: "device", Issuer: f.srv.URL, ClientID: testClientID, Terminal: term, LookupEnv: env(nil)})
+		_, err := Get(ctx, Options{Provider: "device", Issuer: f.srv.URL, ClientID: testClientID, Terminal: term, Notify: tellTerminal(term), LookupEnv: env(nil)})
 		done <- err
 	}()
 	term.waitFor(t, "enter the code")
@@ -312,7 +312,13 @@ func TestAutoHeadlessUsesDevice(t *testing.T) {
 		o.Provider = ""
 		o.TokenFile = absentFile(t)
 		o.LookupEnv = env(map[string]string{"SSH_CONNECTION": "10.0.0.1 5555 10.0.0.2 22", "DISPLAY": ":0"})
-		o.DeviceChosen = func(why string) { chosen = why }
+		render := o.Notify
+		o.Notify = func(n Notice) {
+			if dc, ok := n.(DeviceChosen); ok {
+				chosen = dc.Why
+			}
+			render(n)
+		}
 		o.Progress = func(step string) func(error) {
 			steps = append(steps, "start "+step)
 			return func(err error) { steps = append(steps, fmt.Sprintf("end %s: %v", step, err)) }

@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/gitsign-dev/gitsign/internal/httpx"
 )
 
 // issuer is an OIDC issuer after discovery.
@@ -38,7 +40,7 @@ func discover(ctx context.Context, o *Options) (*issuer, error) {
 	if o.ClientID == "" {
 		return nil, errors.New("no OIDC client ID configured")
 	}
-	hc := &http.Client{Timeout: o.Timeout}
+	hc := httpx.New(o.Timeout).HTTPClient()
 	octx := oidc.ClientContext(ctx, hc)
 	p, err := oidc.NewProvider(octx, o.Issuer)
 	if err != nil {

@@ -70,12 +70,12 @@ func interactiveToken(ctx context.Context, o *Options) (*IDToken, error) {
 	authURL := cfg.AuthCodeURL(state, params...)
 
 	cb.serve(callbackCheck{state: state, issuer: o.Issuer, issRequired: is.meta.ISSParameter}, o.autoclose())
-	fmt.Fprintf(o.Terminal, "Your browser will now be opened to:\n%s\n", authURL)
+	o.notify(BrowserOpening{URL: authURL})
 	opened, detach := openURL(o.URLOpener, authURL, o.Terminal)
 	defer detach()
 
 	done := o.Progress("waiting for the browser login")
-	code, err := cb.wait(ctx, o.LoginTimeout, opened, o.Terminal)
+	code, err := cb.wait(ctx, o.LoginTimeout, opened, o.notify)
 	done(err)
 	if err != nil {
 		cb.finish(err)

@@ -25,6 +25,7 @@ func login(t *testing.T, f *fakeIssuer, edit func(*Options)) (*IDToken, *syncBuf
 		Timeout:      5 * time.Second,
 		LoginTimeout: 20 * time.Second,
 		Terminal:     term,
+		Notify:       tellTerminal(term),
 		LookupEnv:    env(nil),
 	}
 	if edit != nil {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/internal/syncbuf"
 )
 
@@ -156,5 +157,34 @@ func env(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) {
 		v, ok := m[k]
 		return v, ok
+	}
+}
+
+// tellTerminal renders notices onto the test's terminal in a plain form,
+// so tests can read what the person would be told in one place, next to
+// what the opener printed.
+func tellTerminal(w io.Writer) func(Notice) {
+	return func(n Notice) {
+		switch n := n.(type) {
+		case BrowserOpening:
+			fmt.Fprintf(w, "Your browser will now be opened to:\n%s\n", printable.String(n.URL))
+		case BrowserFailed:
+			fmt.Fprintf(w, "Could not open a browser: %v\nOpen the URL above in a browser to continue.\n", n.Err)
+		case DeviceCode:
+			fmt.Fprintf(w, "open this page in a browser on any device:\n\n    %s\n\nand enter the code  %s\n\n",
+				printable.String(n.VerificationURI), printable.String(n.UserCode))
+			if n.VerificationURIComplete != "" {
+				fmt.Fprintf(w, "(or open %s, which fills in the code)\n", printable.String(n.VerificationURIComplete))
+			}
+			fmt.Fprintf(w, "the code expires in %s; press Ctrl-C to cancel\n", n.ExpiresIn)
+		case DeviceChosen:
+			fmt.Fprintf(w, "No browser can be opened here (%s)\n", n.Why)
+		case BrowserInstead:
+			fmt.Fprintf(w, "The issuer does not offer the device flow; signing in with a browser instead.\n")
+		case Cancelled:
+			fmt.Fprintf(w, "Sign-in cancelled (%v).\n", n.Cause)
+		default:
+			fmt.Fprintf(w, "unknown notice %T\n", n)
+		}
 	}
 }

@@ -11,9 +11,10 @@
 // from the browser and device flows are fully verified (signature, issuer,
 // audience, expiry, nonce).
 //
-// Human-readable messages (the URL to open, browser chatter) go to
-// Options.Terminal only, never to standard output, which carries the
-// signature when gitsign runs under git.
+// The package words nothing for a person: what the person must be told (the
+// URL to open, the device code) reaches Options.Notify as a Notice, and
+// what a launched browser prints goes to Options.Terminal, never to
+// standard output, which carries the signature when gitsign runs under git.
 package oauth
 
 import (
@@ -24,8 +25,9 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/internal/syncbuf"
 )
 
 // Provider names accepted in Options.Provider (the reference's names).
@@ -47,7 +49,6 @@ const DefaultTokenFile = "/var/run/sigstore/cosign/oidc-token"
 
 // Defaults applied to zero durations in Options.
 const (
-	DefaultTimeout          = 30 * time.Second
 	DefaultLoginTimeout     = 120 * time.Second
 	DefaultAutocloseTimeout = 6 * time.Second
 )
@@ -83,7 +84,8 @@ type Options struct {
 	// shell. Empty means github.com/pkg/browser. In auto mode a URL opener
 	// also means "a browser can be opened here" (see Get).
 	URLOpener string
-	// Timeout bounds each network request (DefaultTimeout when zero).
+	// Timeout bounds each attempt of a network request (zero: the default
+	// of every gitsign network call, 30 seconds).
 	Timeout time.Duration
 	// LoginTimeout bounds the wait for the browser callback
 	// (DefaultLoginTimeout when zero). The device flow is bounded by the
@@ -95,19 +97,18 @@ type Options struct {
 	// AutocloseTimeout is the success page's countdown
 	// (DefaultAutocloseTimeout when zero).
 	AutocloseTimeout time.Duration
-	// Terminal receives human messages. It must never be os.Stdout. Nil
-	// discards them.
+	// Notify is told what the person must be told during a login (see
+	// Notice); nil tells nothing, which leaves a browser or device login
+	// with no way to proceed.
+	Notify func(Notice)
+	// Terminal receives what the browser and a URLOpener command print.
+	// It must never be os.Stdout. Nil discards it.
 	Terminal io.Writer
 	// Progress, when set, is told of each step that may take a while
 	// (the wait for the browser login or for the device code to be
 	// entered, the request to GitHub Actions) when it starts; the
 	// function it returns is called with the step's outcome when it ends.
 	Progress func(step string) (done func(err error))
-	// DeviceChosen, when set, is called when the automatic choice (see
-	// Get) takes the device flow because no browser can reach the person,
-	// after the terminal has been told why; the caller may say how to
-	// choose otherwise.
-	DeviceChosen func(why string)
 	// LookupEnv reads the environment (os.LookupEnv when nil).
 	LookupEnv func(string) (string, bool)
 }
@@ -223,7 +224,7 @@ func Get(ctx context.Context, o Options) (*IDToken, error) {
 	}
 	tok, err := src(ctx, &o)
 	if auto && name == ProviderDevice && errors.Is(err, ErrNoDeviceFlow) {
-		fmt.Fprintf(o.Terminal, "The issuer does not offer the device flow; signing in with a browser instead.\n")
+		o.notify(BrowserInstead{})
 		name = ProviderInteractive
 		tok, err = interactiveToken(ctx, &o)
 	}
@@ -249,10 +250,7 @@ func (o *Options) autoProvider() string {
 	}
 	if o.URLOpener == "" {
 		if why := Headless(o.LookupEnv, runtime.GOOS); why != "" {
-			fmt.Fprintf(o.Terminal, "No browser can be opened here (%s): signing in with a code instead.\n", why)
-			if o.DeviceChosen != nil {
-				o.DeviceChosen(why)
-			}
+			o.notify(DeviceChosen{Why: why})
 			return ProviderDevice
 		}
 	}
@@ -287,9 +285,6 @@ func Headless(lookupEnv func(string) (string, bool), goos string) string {
 }
 
 func (o *Options) setDefaults() {
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
 	if o.LoginTimeout <= 0 {
 		o.LoginTimeout = DefaultLoginTimeout
 	}
@@ -297,7 +292,7 @@ func (o *Options) setDefaults() {
 		o.Terminal = io.Discard
 	}
 	// Browser and opener output is copied from other goroutines.
-	o.Terminal = &lockedWriter{w: o.Terminal}
+	o.Terminal = syncbuf.NewWriter(o.Terminal)
 	if o.LookupEnv == nil {
 		o.LookupEnv = os.LookupEnv
 	}
@@ -310,18 +305,6 @@ func (o *Options) setDefaults() {
 	if o.Progress == nil {
 		o.Progress = func(string) func(error) { return func(error) {} }
 	}
-}
-
-// lockedWriter serialises writes from the flow, the opener and the browser.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // autoclose is the success page's countdown, 0 when it stays open.

@@ -11,6 +11,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/gitsign-dev/gitsign/internal/syncbuf"
 	"github.com/pkg/browser"
 )
 
@@ -162,8 +163,8 @@ func openURL(command, url string, term io.Writer) (<-chan error, func()) {
 	// A terminal that is a file is handed to the child as is, so no pipe
 	// is left open by a long-lived browser.
 	out := term
-	if lw, ok := term.(*lockedWriter); ok {
-		if f, ok := lw.w.(*os.File); ok {
+	if lw, ok := term.(*syncbuf.Writer); ok {
+		if f, ok := lw.W.(*os.File); ok {
 			out = f
 		}
 	}

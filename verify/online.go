@@ -7,10 +7,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"strings"
 
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
-	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/gitsign-dev/gitsign/internal/cms"
@@ -43,11 +41,10 @@ func (v *Verifier) online(ctx context.Context, p *cms.Parsed, attrs []byte, obje
 	// The signing time is the signer's claim; the log's integrated time,
 	// checked by verifyBundle, is what proves it. A forged claim only
 	// decides whether this early check passes.
-	chains, err := sgverify.VerifyLeafCertificate(p.SigningTime, cert, v.trust)
-	if err != nil {
+	if _, err := sgverify.VerifyLeafCertificate(p.SigningTime, leafForChain(cert), v.trust); err != nil {
 		return nil, nil, nil, fail(Bad, cert, "the certificate does not chain to a trusted Fulcio at the signing time %s: %v", p.SigningTime.UTC().Format("2006-01-02T15:04:05Z"), err)
 	}
-	if err := sgverify.VerifySignedCertificateTimestamp(chains, 1, v.trust); err != nil {
+	if err := v.checkSCT(cert, p.SigningTime); err != nil {
 		return nil, nil, nil, fail(Bad, cert, "the certificate's SCT does not verify: %v", err)
 	}
 	if v.log == nil {
@@ -93,16 +90,4 @@ func (v *Verifier) lookupOnline(ctx context.Context, objectID string, cert *x509
 		return nil, nil, fail(Bad, cert, "this signature was made in online mode but Rekor at %s has no entry for object %s", v.log.Where(), objectID)
 	}
 	return nil, nil, fail(Bad, cert, "this signature was made in online mode but no Rekor entry matches object %s and its certificate: %v", objectID, last)
-}
-
-// describe names a certificate's identity and issuer for messages.
-func describe(cert *x509.Certificate) string {
-	if cert == nil {
-		return "an unknown signer"
-	}
-	sum, err := certificate.SummarizeCertificate(cert)
-	if err != nil {
-		return strings.Join(cert.EmailAddresses, ",")
-	}
-	return fmt.Sprintf("%s (issuer %s)", sum.SubjectAlternativeName, sum.Extensions.Issuer)
 }

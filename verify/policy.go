@@ -73,6 +73,7 @@ type PolicyError struct {
 	Reason  string
 }
 
+// Error says what is wrong with the policy.
 func (e *PolicyError) Error() string {
 	switch {
 	case e.Missing != "":

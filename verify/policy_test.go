@@ -66,7 +66,7 @@ func TestAnchorMatchesWholeValues(t *testing.T) {
 // TestNewRefusesBadPolicies: a Verifier is never made with a policy it
 // cannot apply, and checking no identity must be asked for by name.
 func TestNewRefusesBadPolicies(t *testing.T) {
-	tm, _, err := LoadTrust(TrustOptions{LookupEnv: func(string) (string, bool) { return "", false }})
+	tm, _, err := LoadTrust(TrustOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

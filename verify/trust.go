@@ -9,8 +9,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -23,55 +25,130 @@ import (
 //go:embed trusted_root.public-good.json
 var publicGoodRoot []byte
 
-// TrustOptions says where trust material comes from.
+// TrustOptions says where trust material comes from: each field is a
+// file or directory the caller chose (from flags, configuration or the
+// environment); the zero value is the public-good root built into gitsign.
 type TrustOptions struct {
-	// TrustedRoot is a trusted_root.json path (--trusted-root,
-	// gitsign.trustedRoot, GITSIGN_TRUSTED_ROOT).
+	// TrustedRoot is a trusted_root.json file. When set, it is the trust
+	// material and TUFCache is not consulted.
 	TrustedRoot string
-	// FulcioRoot is a PEM file of Fulcio roots and intermediates
-	// (gitsign.fulcioRoot, SIGSTORE_ROOT_FILE).
+	// TUFCache is the directory sigstore-go's TUF client caches trusted
+	// roots in (see RememberMirror); "" consults no cache.
+	TUFCache string
+	// FulcioRoot is a PEM file of Fulcio roots and intermediates; it
+	// replaces the certificate authorities of the trusted root.
 	FulcioRoot string
-	// TimestampCertChain is a PEM TSA chain (gitsign.timestampCertChain).
+	// TimestampCertChain is a PEM timestamp authority chain, leaf first; it
+	// replaces the timestamp authorities of the trusted root.
 	TimestampCertChain string
-	// LookupEnv reads SIGSTORE_REKOR_PUBLIC_KEY, SIGSTORE_CT_LOG_PUBLIC_KEY_FILE
-	// and TUF_ROOT; nil means os.LookupEnv.
-	LookupEnv func(string) (string, bool)
+	// RekorPublicKey is a PEM public key; it replaces the Rekor logs of the
+	// trusted root.
+	RekorPublicKey string
+	// CTLogPublicKey is a PEM public key; it replaces the certificate
+	// transparency logs of the trusted root.
+	CTLogPublicKey string
+}
+
+// TrustPart names one part of the trust material, for a TrustError.
+type TrustPart int
+
+const (
+	// PartTrustedRoot is TrustOptions.TrustedRoot.
+	PartTrustedRoot TrustPart = iota
+	// PartCachedRoot is the trusted root cached in TrustOptions.TUFCache.
+	PartCachedRoot
+	// PartBuiltinRoot is the public-good root built into gitsign.
+	PartBuiltinRoot
+	// PartFulcioRoot is TrustOptions.FulcioRoot.
+	PartFulcioRoot
+	// PartTimestampChain is TrustOptions.TimestampCertChain.
+	PartTimestampChain
+	// PartRekorKey is TrustOptions.RekorPublicKey.
+	PartRekorKey
+	// PartCTLogKey is TrustOptions.CTLogPublicKey.
+	PartCTLogKey
+)
+
+// String names the part for messages.
+func (p TrustPart) String() string {
+	switch p {
+	case PartTrustedRoot:
+		return "trusted root"
+	case PartCachedRoot:
+		return "cached trusted root"
+	case PartBuiltinRoot:
+		return "built-in trusted root"
+	case PartFulcioRoot:
+		return "Fulcio root"
+	case PartTimestampChain:
+		return "timestamp authority chain"
+	case PartRekorKey:
+		return "Rekor public key"
+	case PartCTLogKey:
+		return "CT log public key"
+	}
+	return fmt.Sprintf("TrustPart(%d)", int(p))
+}
+
+// TrustError is trust material that cannot be read or used: which part,
+// the file it was read from ("" for the built-in root), and why.
+type TrustError struct {
+	Part TrustPart
+	Path string
+	Err  error
+}
+
+// Error says which part, from which file, and why.
+func (e *TrustError) Error() string {
+	if e.Path == "" {
+		return fmt.Sprintf("%s: %v", e.Part, e.Err)
+	}
+	return fmt.Sprintf("%s %s: %v", e.Part, e.Path, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *TrustError) Unwrap() error { return e.Err }
+
+// builtinRoot parses the built-in root once per process: the bytes are
+// part of the binary, so the parse cannot change; the result is only read.
+var builtinRoot = sync.OnceValues(parseBuiltinRoot)
+
+func parseBuiltinRoot() (*root.TrustedRoot, error) {
+	return root.NewTrustedRootFromJSON(publicGoodRoot)
 }
 
 // LoadTrust returns the trust material to verify with, and where it came
 // from. It never uses the network: a trusted_root.json named explicitly;
-// else the one sigstore-go's TUF client cached (`gitsign initialize`);
-// else the public-good root built into gitsign. The reference's pins
-// (Fulcio roots, Rekor and CT log keys, TSA chain) replace the matching
-// parts of that root.
+// else the one sigstore-go's TUF client cached in o.TUFCache; else the
+// public-good root built into gitsign. The pinned Fulcio roots, TSA chain
+// and Rekor and CT log keys replace the matching parts of that root. Its
+// errors are *TrustError.
 func LoadTrust(o TrustOptions) (root.TrustedMaterial, string, error) {
-	env := o.LookupEnv
-	if env == nil {
-		env = os.LookupEnv
-	}
 	var tr *root.TrustedRoot
 	var source string
 	var err error
+	cached := ""
+	if o.TrustedRoot == "" {
+		cached = tufCachedRoot(o.TUFCache)
+	}
 	switch {
 	case o.TrustedRoot != "":
 		if tr, err = root.NewTrustedRootFromPath(o.TrustedRoot); err != nil {
-			return nil, "", fmt.Errorf("trusted root %s: %w", o.TrustedRoot, err)
+			return nil, "", trustError(PartTrustedRoot, o.TrustedRoot, err)
 		}
 		source = o.TrustedRoot
-	default:
-		if path := tufCachedRoot(env); path != "" {
-			if tr, err = root.NewTrustedRootFromPath(path); err != nil {
-				return nil, "", fmt.Errorf("cached trusted root %s (run `gitsign initialize` to refresh it): %w", path, err)
-			}
-			source = path
-		} else {
-			if tr, err = root.NewTrustedRootFromJSON(publicGoodRoot); err != nil {
-				return nil, "", fmt.Errorf("built-in trusted root: %w", err)
-			}
-			source = "the public-good Sigstore root built into gitsign"
+	case cached != "":
+		if tr, err = root.NewTrustedRootFromPath(cached); err != nil {
+			return nil, "", trustError(PartCachedRoot, cached, err)
 		}
+		source = cached
+	default:
+		if tr, err = builtinRoot(); err != nil {
+			return nil, "", &TrustError{Part: PartBuiltinRoot, Err: err}
+		}
+		source = "the public-good Sigstore root built into gitsign"
 	}
-	pinned, err := applyPins(tr, o, env)
+	pinned, err := applyPins(tr, o)
 	if err != nil {
 		return nil, "", err
 	}
@@ -94,16 +171,11 @@ func RememberMirror(dir, mirror string) error {
 }
 
 // tufCachedRoot returns the trusted_root.json sigstore-go's TUF client
-// cached (for the repository `gitsign initialize` last used, else the
-// public-good one), if there is one.
-func tufCachedRoot(env func(string) (string, bool)) string {
-	dir, ok := env("TUF_ROOT")
-	if !ok || dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Join(home, ".sigstore", "tuf")
+// cached in dir (for the repository `gitsign initialize` last used, else
+// the public-good one), if there is one.
+func tufCachedRoot(dir string) string {
+	if dir == "" {
+		return ""
 	}
 	mirror := tuf.DefaultMirror
 	if b, err := os.ReadFile(filepath.Join(dir, mirrorFile)); err == nil && len(bytes.TrimSpace(b)) > 0 {
@@ -117,17 +189,15 @@ func tufCachedRoot(env func(string) (string, bool)) string {
 }
 
 // applyPins replaces parts of tr with material pinned by file.
-func applyPins(tr *root.TrustedRoot, o TrustOptions, env func(string) (string, bool)) (*root.TrustedRoot, error) {
-	rekorKey, _ := env("SIGSTORE_REKOR_PUBLIC_KEY")
-	ctKey, _ := env("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE")
-	if o.FulcioRoot == "" && o.TimestampCertChain == "" && rekorKey == "" && ctKey == "" {
+func applyPins(tr *root.TrustedRoot, o TrustOptions) (*root.TrustedRoot, error) {
+	if o.FulcioRoot == "" && o.TimestampCertChain == "" && o.RekorPublicKey == "" && o.CTLogPublicKey == "" {
 		return tr, nil
 	}
 	cas, ctlogs, tsas, rekors := tr.FulcioCertificateAuthorities(), tr.CTLogs(), tr.TimestampingAuthorities(), tr.RekorLogs()
 	if o.FulcioRoot != "" {
 		certs, err := readCerts(o.FulcioRoot)
 		if err != nil {
-			return nil, fmt.Errorf("fulcio root: %w", err)
+			return nil, trustError(PartFulcioRoot, o.FulcioRoot, err)
 		}
 		ca := &root.FulcioCertificateAuthority{}
 		for _, c := range certs {
@@ -138,14 +208,14 @@ func applyPins(tr *root.TrustedRoot, o TrustOptions, env func(string) (string, b
 			}
 		}
 		if ca.Root == nil {
-			return nil, fmt.Errorf("fulcio root %s holds no self-signed root certificate", o.FulcioRoot)
+			return nil, trustError(PartFulcioRoot, o.FulcioRoot, errors.New("holds no self-signed root certificate"))
 		}
 		cas = []root.CertificateAuthority{ca}
 	}
 	if o.TimestampCertChain != "" {
 		certs, err := readCerts(o.TimestampCertChain)
 		if err != nil {
-			return nil, fmt.Errorf("timestamp authority chain: %w", err)
+			return nil, trustError(PartTimestampChain, o.TimestampCertChain, err)
 		}
 		tsa := &root.SigstoreTimestampingAuthority{Leaf: certs[0]}
 		if len(certs) > 1 {
@@ -157,19 +227,30 @@ func applyPins(tr *root.TrustedRoot, o TrustOptions, env func(string) (string, b
 		tsas = []root.TimestampingAuthority{tsa}
 	}
 	var err error
-	if rekorKey != "" {
-		if rekors, err = logFromKey(rekorKey); err != nil {
-			return nil, fmt.Errorf("SIGSTORE_REKOR_PUBLIC_KEY: %w", err)
+	if o.RekorPublicKey != "" {
+		if rekors, err = logFromKey(o.RekorPublicKey); err != nil {
+			return nil, trustError(PartRekorKey, o.RekorPublicKey, err)
 		}
 	}
-	if ctKey != "" {
-		if ctlogs, err = logFromKey(ctKey); err != nil {
-			return nil, fmt.Errorf("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: %w", err)
+	if o.CTLogPublicKey != "" {
+		if ctlogs, err = logFromKey(o.CTLogPublicKey); err != nil {
+			return nil, trustError(PartCTLogKey, o.CTLogPublicKey, err)
 		}
 	}
 	return root.NewTrustedRoot(root.TrustedRootMediaType01, cas, ctlogs, tsas, rekors)
 }
 
+// trustError makes a *TrustError, leaving out of its cause the path the
+// error already names.
+func trustError(part TrustPart, path string, err error) *TrustError {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		err = pe.Err
+	}
+	return &TrustError{Part: part, Path: path, Err: err}
+}
+
+// readCerts reads the PEM certificates in path.
 func readCerts(path string) ([]*x509.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -184,12 +265,12 @@ func readCerts(path string) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err
 		}
 		certs = append(certs, c)
 	}
 	if len(certs) == 0 {
-		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+		return nil, errors.New("holds no PEM certificate")
 	}
 	return certs, nil
 }
@@ -202,11 +283,11 @@ func logFromKey(path string) (map[string]*root.TransparencyLog, error) {
 	}
 	b, _ := pem.Decode(data)
 	if b == nil {
-		return nil, errors.New(path + " holds no PEM public key")
+		return nil, errors.New("holds no PEM public key")
 	}
 	pub, err := x509.ParsePKIXPublicKey(b.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	id := sha256.Sum256(b.Bytes)
 	return map[string]*root.TransparencyLog{fmt.Sprintf("%x", id): {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,11 +56,7 @@ func pinFiles(t *testing.T) (fulcio, rekorKey, ctKey string) {
 func TestTrustPins(t *testing.T) {
 	fulcio, rekorKey, ctKey := pinFiles(t)
 	vec := vectors(t, "commits")[0]
-	env := func(m map[string]string) func(string) (string, bool) {
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
-	tm, src, err := LoadTrust(TrustOptions{FulcioRoot: fulcio, LookupEnv: env(map[string]string{
-		"SIGSTORE_REKOR_PUBLIC_KEY": rekorKey, "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE": ctKey})})
+	tm, src, err := LoadTrust(TrustOptions{FulcioRoot: fulcio, RekorPublicKey: rekorKey, CTLogPublicKey: ctKey})
 	if err != nil || !strings.Contains(src, "pinned") {
 		t.Fatalf("%v (%s)", err, src)
 	}
@@ -67,7 +64,7 @@ func TestTrustPins(t *testing.T) {
 		t.Errorf("with the real keys pinned: %v", err)
 	}
 	// A pinned Rekor key that is not the log's: the entry cannot verify.
-	tm, _, err = LoadTrust(TrustOptions{LookupEnv: env(map[string]string{"SIGSTORE_REKOR_PUBLIC_KEY": ctKey})})
+	tm, _, err = LoadTrust(TrustOptions{RekorPublicKey: ctKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +72,72 @@ func TestTrustPins(t *testing.T) {
 		!strings.Contains(err.Error(), "no valid transparency log entry") {
 		t.Errorf("with a wrong Rekor key pinned: %v", err)
 	}
-	if _, _, err := LoadTrust(TrustOptions{TrustedRoot: filepath.Join(t.TempDir(), "missing.json")}); err == nil {
-		t.Error("a missing trusted root file was accepted")
+}
+
+// TestTrustErrors: each unusable part of the trust material is a
+// *TrustError naming the part and the file, and no environment variable.
+func TestTrustErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("hello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		o    TrustOptions
+		part TrustPart
+		path string
+	}{
+		{TrustOptions{TrustedRoot: missing}, PartTrustedRoot, missing},
+		{TrustOptions{TrustedRoot: notPEM}, PartTrustedRoot, notPEM},
+		{TrustOptions{FulcioRoot: notPEM}, PartFulcioRoot, notPEM},
+		{TrustOptions{TimestampCertChain: missing}, PartTimestampChain, missing},
+		{TrustOptions{RekorPublicKey: notPEM}, PartRekorKey, notPEM},
+		{TrustOptions{CTLogPublicKey: missing}, PartCTLogKey, missing},
+	} {
+		_, _, err := LoadTrust(tc.o)
+		var te *TrustError
+		if !errors.As(err, &te) || te.Part != tc.part || te.Path != tc.path {
+			t.Errorf("%+v: %v, want a *TrustError for the %s %s", tc.o, err, tc.part, tc.path)
+			continue
+		}
+		if msg := err.Error(); strings.Count(msg, tc.path) != 1 || strings.Contains(msg, "SIGSTORE_") || strings.Contains(msg, "TUF_ROOT") {
+			t.Errorf("message %q: want the path once and no environment variable", msg)
+		}
+	}
+}
+
+// TestTrustTUFCache: a trusted root cached by TUF (for the mirror
+// RememberMirror recorded) is used, and a broken one is a *TrustError.
+func TestTrustTUFCache(t *testing.T) {
+	dir := t.TempDir()
+	if _, src, err := LoadTrust(TrustOptions{TUFCache: dir}); err != nil || !strings.Contains(src, "built into gitsign") {
+		t.Fatalf("empty cache: %v (%s)", err, src)
+	}
+	const mirror = "https://tuf.example.test/repo"
+	if err := RememberMirror(dir, mirror); err != nil {
+		t.Fatal(err)
+	}
+	targets := filepath.Join(dir, "tuf.example.test-repo", "targets")
+	if err := os.MkdirAll(targets, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cached := filepath.Join(targets, "trusted_root.json")
+	if err := os.WriteFile(cached, publicGoodRoot, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, src, err := LoadTrust(TrustOptions{TUFCache: dir}); err != nil || src != cached {
+		t.Errorf("cached root: %v (%s), want %s", err, src, cached)
+	}
+	if _, src, err := LoadTrust(TrustOptions{TUFCache: dir, TrustedRoot: cached + ".explicit"}); err == nil {
+		t.Errorf("an explicit trusted root that is missing fell back to %s", src)
+	}
+	if err := os.WriteFile(cached, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var te *TrustError
+	if _, _, err := LoadTrust(TrustOptions{TUFCache: dir}); !errors.As(err, &te) || te.Part != PartCachedRoot || te.Path != cached {
+		t.Errorf("broken cached root: %v", err)
 	}
 }
 

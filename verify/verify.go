@@ -5,11 +5,18 @@
 // transparency log entry (embedded, or looked up in Rekor for the
 // reference's online mode), RFC 3161 timestamps, and who signed.
 //
-// The security-critical checks are sigstore-go's: this package turns a git
-// signature, read strictly (package cms), into the bundle sigstore-go
-// verifies. It does not read git objects, configuration or the network
-// itself; the caller hands it the bytes, the trust material and, for
-// online-mode signatures, a Log to look entries up in.
+// The security-critical checks are sigstore-go's: this package reads a git
+// signature strictly (one DER encoding, only the attributes gitsign
+// signatures carry) and turns it into the bundle sigstore-go verifies. It
+// does not read git objects, configuration, the environment or the network
+// itself; the caller hands it the bytes, the trust material (LoadTrust)
+// and, for online-mode signatures, a Log to look entries up in.
+//
+// A Verifier is built once per run, with New, and reused for every object:
+// it checks each certificate's chain and SCT once, however many
+// signatures carry that certificate. Failures are *Error values whose Kind
+// says how git should report them; setups that cannot work are refused by
+// New and LoadTrust with a *PolicyError or a *TrustError.
 package verify
 
 import (
@@ -23,16 +30,13 @@ import (
 	"strings"
 	"time"
 
-	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
-	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
-	"github.com/gitsign-dev/gitsign/internal/gpg"
 	"github.com/gitsign-dev/gitsign/internal/rekor"
 	"github.com/gitsign-dev/gitsign/internal/tsa"
 )
@@ -53,13 +57,27 @@ type Options struct {
 }
 
 // Verifier checks signatures against one set of trust material and one
-// policy, fixed when it is made; it is safe for concurrent use.
+// policy, fixed when it is made; it is safe for concurrent use. Build one
+// per run and reuse it: a Verifier checks a certificate's chain to the
+// trusted Fulcio and its SCT once, and reuses the answer for every
+// signature under that exact certificate, while each signature's own
+// time, log entry and bytes are still checked. The trust material must
+// not change after New.
 type Verifier struct {
-	trust   root.TrustedMaterial
-	log     Log
-	rules   []rule             // nil: any identity (AnyIdentityUnsafe)
-	plain   *sgverify.Verifier // for signatures with no timestamp
-	stamped *sgverify.Verifier // for signatures with one RFC 3161 timestamp
+	trust    *memoTrust
+	log      Log
+	policies map[string]policy  // by object type: "commit", "tag", "" (other)
+	plain    *sgverify.Verifier // for signatures with no timestamp
+	stamped  *sgverify.Verifier // for signatures with one RFC 3161 timestamp
+	scts     memo[struct{}]     // certificates whose SCT verified
+}
+
+// policy is the part of the identity policy that covers one object type,
+// compiled once.
+type policy struct {
+	any   bool // no policy: any identity (AnyIdentityUnsafe)
+	rules []rule
+	opts  []sgverify.PolicyOption // the rules' identities, for sigstore-go
 }
 
 // New returns a Verifier. It refuses a policy that is incomplete or has a
@@ -69,27 +87,39 @@ func New(trust root.TrustedMaterial, o Options) (*Verifier, error) {
 	if trust == nil {
 		return nil, errors.New("no trust material")
 	}
-	v := &Verifier{trust: trust, log: o.Log}
+	v := &Verifier{trust: withMemo(trust), log: o.Log, policies: make(map[string]policy)}
+	var rules []rule
+	anyID := !o.Policy.Configured()
 	switch {
 	case o.Policy.Configured():
-		rules, err := o.Policy.compile()
-		if err != nil {
+		var err error
+		if rules, err = o.Policy.compile(); err != nil {
 			return nil, err
 		}
-		v.rules = rules
 	case !o.AnyIdentityUnsafe:
 		return nil, &PolicyError{Missing: "identity"}
 	}
+	for _, typ := range []string{"commit", "tag", ""} {
+		p := policy{any: anyID}
+		for _, r := range rules {
+			if r.appliesTo(typ) {
+				p.rules = append(p.rules, r)
+				p.opts = append(p.opts, sgverify.WithCertificateIdentity(r.id))
+			}
+		}
+		v.policies[typ] = p
+	}
+	// The SCT is not among these: Verify checks it once per certificate
+	// (checkSCT), after sigstore-go has accepted the rest.
 	base := []sgverify.VerifierOption{
 		sgverify.WithTransparencyLog(1),
 		sgverify.WithObserverTimestamps(1),
-		sgverify.WithSignedCertificateTimestamps(1),
 	}
 	var err error
-	if v.plain, err = sgverify.NewVerifier(trust, base...); err != nil {
+	if v.plain, err = sgverify.NewVerifier(v.trust, base...); err != nil {
 		return nil, err
 	}
-	if v.stamped, err = sgverify.NewVerifier(trust, append(base, sgverify.WithSignedTimestamps(1))...); err != nil {
+	if v.stamped, err = sgverify.NewVerifier(v.trust, append(base, sgverify.WithSignedTimestamps(1))...); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -135,6 +165,8 @@ type Error struct {
 func (e *Error) Error() string {
 	return strings.Join(strings.Fields(e.Err.Error()), " ")
 }
+
+// Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
 func fail(kind Kind, cert *x509.Certificate, format string, args ...any) *Error {
@@ -214,151 +246,4 @@ func known(typ asn1.ObjectIdentifier) bool {
 		}
 	}
 	return false
-}
-
-func messageSignature(artifact, sig []byte) *protocommon.MessageSignature {
-	digest := sha256.Sum256(artifact)
-	return &protocommon.MessageSignature{
-		MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest[:]},
-		Signature:     sig,
-	}
-}
-
-// embeddedEntry decodes the log entry embedded in the signature and gives
-// a hashedrekord v0.0.1 entry back its body, rebuilt from the signature.
-func embeddedEntry(raw, attrs []byte, p *cms.Parsed) (*protorekor.TransparencyLogEntry, error) {
-	var octets []byte
-	if rest, err := asn1.Unmarshal(raw, &octets); err != nil || len(rest) != 0 {
-		return nil, errors.New("embedded log entry is not an OCTET STRING")
-	}
-	tle, err := rekor.DecodeEntry(octets)
-	if err != nil {
-		return nil, err
-	}
-	if tle.KindVersion.GetKind() != "hashedrekord" {
-		return nil, fmt.Errorf("embedded log entry is a %q, want hashedrekord", tle.KindVersion.GetKind())
-	}
-	if tle.KindVersion.GetVersion() == "0.0.1" {
-		digest := sha256.Sum256(attrs)
-		if tle.CanonicalizedBody, err = rekor.HashedRekordV001(digest[:], p.Signer.Signature, p.Cert); err != nil {
-			return nil, err
-		}
-	}
-	return tle, nil
-}
-
-// timeStampResp wraps a TimeStampToken in the TimeStampResp (status
-// granted) that sigstore-go reads.
-func timeStampResp(token []byte) []byte {
-	granted := []byte{0x30, 0x03, 0x02, 0x01, 0x00}
-	body := append(granted, token...)
-	out, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
-	return out
-}
-
-func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte, artifact []byte, objectType string) (*Result, error) {
-	pb := &protobundle.Bundle{
-		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content:     &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: cert.Raw}},
-			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
-		},
-		Content: &protobundle.Bundle_MessageSignature{MessageSignature: content},
-	}
-	verifier := v.plain
-	if len(timestamps) > 0 {
-		tvd := &protobundle.TimestampVerificationData{}
-		for _, t := range timestamps {
-			tvd.Rfc3161Timestamps = append(tvd.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: t})
-		}
-		pb.VerificationMaterial.TimestampVerificationData = tvd
-		verifier = v.stamped
-	}
-	b, err := bundle.NewBundle(pb)
-	if err != nil {
-		return nil, fail(Bad, cert, "log entry: %v", err)
-	}
-	// sigstore-go matches identities (SAN, issuer, CI claims) against the
-	// rules that cover this kind of object; the validity windows, which it
-	// does not know, are checked below against the times it verified.
-	var rules []rule
-	policyOpts := []sgverify.PolicyOption{sgverify.WithoutIdentitiesUnsafe()}
-	if v.rules != nil {
-		for _, r := range v.rules {
-			if r.appliesTo(objectType) {
-				rules = append(rules, r)
-			}
-		}
-		if len(rules) > 0 {
-			policyOpts = nil
-			for _, r := range rules {
-				policyOpts = append(policyOpts, sgverify.WithCertificateIdentity(r.id))
-			}
-		}
-	}
-	out, err := verifier.Verify(b, sgverify.NewPolicy(sgverify.WithArtifact(bytes.NewReader(artifact)), policyOpts...))
-	if err != nil {
-		var idErr *sgverify.ErrNoMatchingCertificateIdentity
-		if errors.As(err, &idErr) {
-			return nil, fail(Mismatch, cert, "signed by %s, which the identity policy does not accept: %v", describe(cert), err)
-		}
-		if strings.Contains(err.Error(), "not enough verified log entries") {
-			return nil, fail(Bad, cert, "no valid transparency log entry for this signature: the entry is not this signature's, or its log is not in the trusted root (%v)", err)
-		}
-		return nil, fail(Bad, cert, "%v", err)
-	}
-	if out.Signature == nil || out.Signature.Certificate == nil {
-		return nil, fail(Bad, cert, "sigstore-go verified no certificate")
-	}
-	var times []time.Time
-	for _, ts := range out.VerifiedTimestamps {
-		times = append(times, ts.Timestamp)
-	}
-	matched, accepted := "", v.rules == nil
-	if v.rules != nil {
-		if len(rules) == 0 {
-			return nil, fail(Mismatch, cert, "signed by %s, but no rule of the identity policy covers %s objects", describe(cert), orAny(objectType))
-		}
-		var outside []string
-		for _, r := range rules {
-			if r.id.Verify(*out.Signature.Certificate) != nil {
-				continue
-			}
-			if r.inWindow(times) {
-				matched, accepted = r.origin, true
-				break
-			}
-			outside = append(outside, r.origin)
-		}
-		if !accepted {
-			return nil, fail(Mismatch, cert, "signed by %s at %s, outside the validity window of the rules that name it (%s)", describe(cert), formatTimes(times), strings.Join(outside, ", "))
-		}
-	}
-	res := &Result{Cert: cert, Fingerprint: gpg.Fingerprint(cert), LogIndex: tle.LogIndex, PolicyChecked: v.rules != nil, Rule: matched}
-	res.Identity = out.Signature.Certificate.SubjectAlternativeName
-	res.Issuer = out.Signature.Certificate.Extensions.Issuer
-	for _, ts := range out.VerifiedTimestamps {
-		if ts.Type == "TimestampAuthority" {
-			res.Timestamped = true
-		}
-		if res.Time.IsZero() || ts.Timestamp.Before(res.Time) {
-			res.Time = ts.Timestamp
-		}
-	}
-	return res, nil
-}
-
-func orAny(objectType string) string {
-	if objectType == "" {
-		return "such"
-	}
-	return objectType
-}
-
-func formatTimes(times []time.Time) string {
-	var out []string
-	for _, t := range times {
-		out = append(out, t.UTC().Format(time.RFC3339))
-	}
-	return strings.Join(out, " and ")
 }

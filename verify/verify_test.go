@@ -62,7 +62,7 @@ func builtinVerifier(t testing.TB, p Policy) *Verifier {
 
 func builtinVerifierWith(t testing.TB, o Options) *Verifier {
 	t.Helper()
-	tm, src, err := LoadTrust(TrustOptions{LookupEnv: func(string) (string, bool) { return "", false }})
+	tm, src, err := LoadTrust(TrustOptions{})
 	if err != nil || !strings.Contains(src, "built into gitsign") {
 		t.Fatalf("trust: %v (%s)", err, src)
 	}

@@ -163,10 +163,11 @@ func (o *options) serve(stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	log.Info("listening", "socket", l.Addr().String(), "pid", os.Getpid())
-	srv := &cache.Server{Store: cache.NewStore(nil), Log: log}
+	store := cache.NewStore(nil)
+	srv := &cache.Server{Agent: store, Log: log}
 	err = srv.Serve(ctx, l)
 	l.Close()
-	srv.Store.Clear()
+	store.Clear()
 	if err != nil {
 		log.Error("stopped", "error", err)
 		return &exitError{code: 1, err: errReported}

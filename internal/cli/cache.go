@@ -6,13 +6,25 @@ import (
 	"io"
 	"time"
 
-	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/spf13/cobra"
 
 	"github.com/gitsign-dev/gitsign/cache"
-	"github.com/gitsign-dev/gitsign/gitsign"
+	"github.com/gitsign-dev/gitsign/internal/certinfo"
+	"github.com/gitsign-dev/gitsign/internal/config"
 	"github.com/gitsign-dev/gitsign/internal/printable"
 )
+
+// openCache opens the credential cache cfg chooses; warn is told why it
+// cannot be used (a *cache.UnavailableError).
+func openCache(cfg *config.Config, warn func(error)) *cache.Session {
+	return cache.Open(cache.Settings{Mode: cfg.Cache, Socket: cfg.CredentialCache, Warn: warn})
+}
+
+// cacheKey is what credentials are filed under for cfg: the Sigstore
+// instance and OIDC client, so every repository using them shares one.
+func cacheKey(cfg *config.Config) cache.Key {
+	return cache.Key{Fulcio: cfg.Fulcio, Issuer: cfg.Issuer, ClientID: cfg.ClientID}
+}
 
 // newCacheCommand is `gitsign cache status|clear`.
 func newCacheCommand(s streams) *cobra.Command {
@@ -71,10 +83,10 @@ func runCacheStatus(cmd *cobra.Command, s streams) error {
 	if err != nil {
 		return err
 	}
-	c := gitsign.OpenCache(cfg, warnTo(s.err))
+	c := openCache(cfg, warnTo(s.err))
 	if !c.Active() {
 		fmt.Fprintf(s.out, "cache: none (gitsign.cache=%s)\n", cfg.Cache)
-		if cfg.Cache != "off" {
+		if cfg.Cache != cache.ModeOff {
 			if p, err := cache.DefaultSocketPath(); err == nil {
 				fmt.Fprintf(s.out, "no agent at %s: start gitsign-credential-cache, or set gitsign.cache=keyring\n", p)
 			}
@@ -82,7 +94,7 @@ func runCacheStatus(cmd *cobra.Command, s streams) error {
 		return nil
 	}
 	fmt.Fprintf(s.out, "cache: %s\n", c.Where())
-	entries, err := c.Status(gitsign.CacheKey(cfg))
+	entries, err := c.List()
 	if err != nil {
 		return err
 	}
@@ -101,9 +113,9 @@ func printEntries(w io.Writer, entries []cache.Entry, now time.Time) {
 		fmt.Fprintf(w, "%d credentials:\n", len(entries))
 	}
 	for _, e := range entries {
-		who, issuer := fmt.Sprint(e.Leaf.EmailAddresses), e.Key.Issuer
-		if sum, err := certificate.SummarizeCertificate(e.Leaf); err == nil {
-			who, issuer = sum.SubjectAlternativeName, sum.Extensions.Issuer
+		who, issuer := certinfo.Names(e.Leaf)
+		if issuer == certinfo.Unknown {
+			issuer = e.Key.Issuer
 		}
 		left := e.Leaf.NotAfter.Sub(now).Round(time.Second)
 		fmt.Fprintf(w, "  identity  %s\n  issuer    %s\n  fulcio    %s\n  client id %s\n  serial    %s\n  expires   %s (in %s; handed out until %s before)\n",
@@ -117,12 +129,12 @@ func runCacheClear(cmd *cobra.Command, s streams) error {
 	if err != nil {
 		return err
 	}
-	c := gitsign.OpenCache(cfg, warnTo(s.err))
+	c := openCache(cfg, warnTo(s.err))
 	if !c.Active() {
 		fmt.Fprintf(s.out, "cache: none (gitsign.cache=%s); nothing to clear\n", cfg.Cache)
 		return nil
 	}
-	if err := c.Clear(gitsign.CacheKey(cfg)); err != nil {
+	if err := c.Clear(); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.out, "cleared %s\n", c.Where())

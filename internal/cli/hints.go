@@ -24,6 +24,7 @@ func knownHints(err error) []string {
 		se  *oauth.SourceError
 		cm  *gitsign.CommitterMismatchError
 		hse *httpx.StatusError
+		te  *verify.TrustError
 	)
 	switch {
 	case errors.As(err, &ce):
@@ -52,6 +53,8 @@ func knownHints(err error) []string {
 		return []string{`git config --show-origin --get-regexp '^gitsign\.(allowedsignersfile|certificate)' shows where they are set`}
 	case errors.Is(err, errNoRevPath):
 		return signersRevHints(err)
+	case errors.As(err, &te):
+		return trustHints(te)
 	}
 	return nil
 }

@@ -7,15 +7,14 @@ import (
 	"fmt"
 
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
-	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/spf13/cobra"
 
 	"github.com/gitsign-dev/gitsign/gitsign"
+	"github.com/gitsign-dev/gitsign/internal/certinfo"
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/config"
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
 	"github.com/gitsign-dev/gitsign/internal/gpg"
-	"github.com/gitsign-dev/gitsign/internal/httpx"
 	"github.com/gitsign-dev/gitsign/internal/tty"
 	"github.com/gitsign-dev/gitsign/verify"
 )
@@ -47,15 +46,13 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 		hints(err)
 		return &exitError{code: 1, err: errReported}
 	}
-	feedback := gitsign.Feedback{
-		Terminal: msgs.Terminal(),
-		Progress: msgs.Step,
-		Warn: func(err error) {
+	fb := signFeedback{
+		notify:   loginNotices(msgs.Terminal(), func(h string) { msgs.Hintf("%s", h) }),
+		terminal: msgs.Terminal(),
+		step:     msgs.Step,
+		warn: func(err error) {
 			msgs.Warnf("%s", cacheWarning(err))
 			hints(err)
-		},
-		DeviceChosen: func(string) {
-			msgs.Hintf("to use a browser anyway, set gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER) to interactive")
 		},
 	}
 
@@ -63,18 +60,20 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	if err != nil {
 		return fail(err)
 	}
-	if err := gitsign.CheckRequest(cfg, payload, o.detach); err != nil {
+	signer, err := gitsign.New(signerOptions(cfg, fb))
+	if err != nil {
 		return fail(err)
 	}
-	hc := httpx.New(cfg.Timeout)
-	id, _, err := gitsign.Login(ctx, cfg, hc, feedback)
+	if err := signer.Check(payload, o.detach); err != nil {
+		return fail(err)
+	}
+	cred, _, err := signer.Credential(ctx)
 	if err != nil {
 		return fail(err)
 	}
 	status := statusFor(o.statusFD, s)
 	status.BeginSigning()
-	signer := &gitsign.Signer{Config: cfg, HTTP: hc, Progress: msgs.Step}
-	sig, err := signer.Sign(ctx, id, payload, o.detach)
+	sig, err := signer.Sign(ctx, cred, payload, o.detach)
 	if err != nil {
 		return fail(err)
 	}
@@ -93,7 +92,7 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	if _, err := s.out.Write(out); err != nil {
 		return fail(err)
 	}
-	reportSigned(msgs, sig, string(cfg.RekorMode))
+	reportSigned(msgs, sig, cfg.RekorMode.String())
 	return nil
 }
 
@@ -107,7 +106,7 @@ func selfCheck(ctx context.Context, cfg *config.Config, payload []byte, sig *git
 	if cfg.TrustedRoot == "" && cfg.Fulcio != config.Default().Fulcio {
 		return nil
 	}
-	sum, err := certificate.SummarizeCertificate(sig.Cert)
+	sum, err := certinfo.Of(sig.Cert)
 	if err != nil {
 		return fmt.Errorf("reading the new certificate: %w", err)
 	}
@@ -115,8 +114,8 @@ func selfCheck(ctx context.Context, cfg *config.Config, payload []byte, sig *git
 	if err != nil {
 		return fmt.Errorf("checking the new signature: %w", err)
 	}
-	opts := verify.Options{Policy: verify.Policy{Identities: []string{sum.SubjectAlternativeName}, Issuers: []string{sum.Extensions.Issuer}}}
-	if cfg.RekorMode == config.ModeOnline {
+	opts := verify.Options{Policy: verify.Policy{Identities: []string{sum.Identity}, Issuers: []string{sum.Issuer}}}
+	if cfg.RekorMode == gitsign.Online {
 		if sig.Entry == nil {
 			return errors.New("checking the new signature: the online-mode signature has no log entry")
 		}
@@ -156,10 +155,7 @@ func (u uploadedEntry) Entries(context.Context, []byte, *x509.Certificate) ([]*p
 func (u uploadedEntry) Where() string { return u.where }
 
 func reportSigned(msgs *tty.Messages, sig *gitsign.Signature, mode string) {
-	who, issuer := "(unknown)", "(unknown)"
-	if sum, err := certificate.SummarizeCertificate(sig.Cert); err == nil {
-		who, issuer = sum.SubjectAlternativeName, sum.Extensions.Issuer
-	}
+	who, issuer := certinfo.Names(sig.Cert)
 	index := int64(-1)
 	if sig.Entry != nil {
 		index = sig.Entry.LogIndex

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
-	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
 	"github.com/gitsign-dev/gitsign/internal/allowedsigners"
+	"github.com/gitsign-dev/gitsign/internal/certinfo"
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/config"
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
@@ -170,17 +171,53 @@ func readLimited(name string, in io.Reader, limit int64) ([]byte, error) {
 }
 
 // loadTrust loads the trust material to verify with (never from the
-// network): trustedRoot if given, else as configured.
+// network): trustedRoot if given, else as configured. The key pins and
+// the TUF cache are named by environment variables only, read here.
 func loadTrust(cfg *config.Config, trustedRoot string) (root.TrustedMaterial, error) {
 	if trustedRoot == "" {
 		trustedRoot = cfg.TrustedRoot
 	}
 	tm, _, err := verify.LoadTrust(verify.TrustOptions{
 		TrustedRoot:        trustedRoot,
+		TUFCache:           tufCacheDir(),
 		FulcioRoot:         cfg.FulcioRoot,
 		TimestampCertChain: cfg.TimestampCertChain,
+		RekorPublicKey:     os.Getenv("SIGSTORE_REKOR_PUBLIC_KEY"),
+		CTLogPublicKey:     os.Getenv("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE"),
 	})
 	return tm, err
+}
+
+// tufCacheDir is where trust material fetched by TUF is cached: $TUF_ROOT,
+// else ~/.sigstore/tuf; "" when neither can be told.
+func tufCacheDir() string {
+	if dir := os.Getenv("TUF_ROOT"); dir != "" {
+		return dir
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".sigstore", "tuf")
+}
+
+// trustHints names what sets each part of the trust material.
+func trustHints(e *verify.TrustError) []string {
+	switch e.Part {
+	case verify.PartTrustedRoot:
+		return []string{"it is named by --trusted-root, git config gitsign.trustedRoot or GITSIGN_TRUSTED_ROOT"}
+	case verify.PartCachedRoot:
+		return []string{"run gitsign initialize to refresh it, or point TUF_ROOT at another cache"}
+	case verify.PartFulcioRoot:
+		return []string{"it is named by git config gitsign.fulcioRoot, GITSIGN_FULCIO_ROOT, SIGSTORE_FULCIO_ROOT or SIGSTORE_ROOT_FILE"}
+	case verify.PartTimestampChain:
+		return []string{"it is named by git config gitsign.timestampCertChain, GITSIGN_TIMESTAMP_CERT_CHAIN or SIGSTORE_TIMESTAMP_CERT_CHAIN"}
+	case verify.PartRekorKey:
+		return []string{"it is named by SIGSTORE_REKOR_PUBLIC_KEY: fix the file, or unset it to use the trusted root's Rekor keys"}
+	case verify.PartCTLogKey:
+		return []string{"it is named by SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: fix the file, or unset it to use the trusted root's CT logs"}
+	}
+	return nil
 }
 
 // rekorLog is where online-mode signatures are looked up.
@@ -190,8 +227,6 @@ func rekorLog(cfg *config.Config) verify.Log {
 
 // identityOf names a certificate's identity (its SAN) for status lines.
 func identityOf(cert *x509.Certificate) string {
-	if sum, err := certificate.SummarizeCertificate(cert); err == nil && sum.SubjectAlternativeName != "" {
-		return sum.SubjectAlternativeName
-	}
-	return "(unknown)"
+	id, _ := certinfo.Names(cert)
+	return id
 }

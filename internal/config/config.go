@@ -29,32 +29,12 @@
 // should take the plain values they need rather than import it.
 package config
 
-import "time"
+import (
+	"time"
 
-// RekorMode says how a signature is recorded in the transparency log.
-type RekorMode string
-
-const (
-	// ModeOffline embeds the log entry and its proofs in the signature, so
-	// that it verifies without contacting Rekor.
-	ModeOffline RekorMode = "offline"
-	// ModeOnline uploads without embedding; verifiers search Rekor.
-	ModeOnline RekorMode = "online"
-)
-
-// CacheMode says where gitsign caches credentials between signatures.
-type CacheMode string
-
-const (
-	// CacheAuto uses the credential cache agent when CredentialCache is
-	// set or the agent's default socket exists.
-	CacheAuto CacheMode = "auto"
-	// CacheAgent always uses the agent, warning when it is not running.
-	CacheAgent CacheMode = "agent"
-	// CacheKeyring uses the OS keyring.
-	CacheKeyring CacheMode = "keyring"
-	// CacheOff caches nothing: each signature is a new login.
-	CacheOff CacheMode = "off"
+	"github.com/gitsign-dev/gitsign/cache"
+	"github.com/gitsign-dev/gitsign/gitsign"
+	"github.com/gitsign-dev/gitsign/internal/httpx"
 )
 
 // Defaults. The Rekor v2 URL is used only when RekorVersion is 2 and no
@@ -66,7 +46,6 @@ const (
 	defaultClientID         = "sigstore"
 	defaultIssuer           = "https://oauth2.sigstore.dev/auth"
 	defaultAutocloseTimeout = 6
-	defaultTimeout          = 30 * time.Second
 	maxTimeout              = 10 * time.Minute
 )
 
@@ -84,7 +63,7 @@ type Config struct {
 	Rekor string
 	// RekorMode is gitsign.rekorMode, GITSIGN_REKOR_MODE; default offline
 	// (the reference defaults to online). Case-insensitive on input.
-	RekorMode RekorMode
+	RekorMode gitsign.Mode
 	// RekorVersion is the Rekor API version, 1 or 2: gitsign.rekorVersion,
 	// *_REKOR_VERSION.
 	RekorVersion int
@@ -138,9 +117,10 @@ type Config struct {
 	// gitsign.credentialCache, GITSIGN_CREDENTIAL_CACHE.
 	CredentialCache string
 	// Cache says where credentials are cached between signatures:
-	// gitsign.cache, GITSIGN_CACHE; default auto. Case-insensitive on
-	// input.
-	Cache CacheMode
+	// gitsign.cache, GITSIGN_CACHE; default auto (cache.ModeAuto: the
+	// agent when CredentialCache is set or its default socket exists).
+	// Case-insensitive on input.
+	Cache cache.Mode
 
 	// AllowedSignersFile names the allowed-signers file that is the
 	// verification policy: a path (relative to the repository's top
@@ -164,13 +144,13 @@ func Default() *Config {
 	return &Config{
 		Fulcio:           defaultFulcio,
 		Rekor:            defaultRekor,
-		RekorMode:        ModeOffline,
+		RekorMode:        gitsign.Offline,
 		RekorVersion:     1,
 		ClientID:         defaultClientID,
 		Issuer:           defaultIssuer,
 		Autoclose:        true,
 		AutocloseTimeout: defaultAutocloseTimeout,
-		Timeout:          defaultTimeout,
-		Cache:            CacheAuto,
+		Timeout:          httpx.DefaultTimeout,
+		Cache:            cache.ModeAuto,
 	}
 }

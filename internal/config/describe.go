@@ -192,7 +192,7 @@ var shownValues = map[string]func(c *Config) string{
 	"gitsign.fulcio":             func(c *Config) string { return c.Fulcio },
 	"gitsign.fulcioRoot":         func(c *Config) string { return c.FulcioRoot },
 	keyRekor:                     func(c *Config) string { return c.Rekor },
-	"gitsign.rekorMode":          func(c *Config) string { return string(c.RekorMode) },
+	"gitsign.rekorMode":          func(c *Config) string { return c.RekorMode.String() },
 	"gitsign.rekorVersion":       func(c *Config) string { return strconv.Itoa(c.RekorVersion) },
 	"gitsign.clientID":           func(c *Config) string { return c.ClientID },
 	"gitsign.clientSecretFile":   func(c *Config) string { return c.ClientSecretFile },

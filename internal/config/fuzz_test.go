@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gitsign-dev/gitsign/gitsign"
 )
 
 // joinEntries is the inverse of splitEntries: it encodes entries the way
@@ -102,8 +104,8 @@ func FuzzParse(f *testing.F) {
 // checkValid fails if c holds a value Parse should have rejected.
 func checkValid(t *testing.T, c *Config) {
 	t.Helper()
-	if c.RekorMode != ModeOffline && c.RekorMode != ModeOnline {
-		t.Fatalf("RekorMode = %q", c.RekorMode)
+	if c.RekorMode != gitsign.Offline && c.RekorMode != gitsign.Online {
+		t.Fatalf("RekorMode = %v", c.RekorMode)
 	}
 	if c.RekorVersion != 1 && c.RekorVersion != 2 {
 		t.Fatalf("RekorVersion = %d", c.RekorVersion)

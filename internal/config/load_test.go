@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/gitsign-dev/gitsign/gitsign"
 )
 
 // hermetic isolates Load from the machine's git config and from any
@@ -62,7 +64,7 @@ func TestLoadInRepository(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	want := Default()
-	want.RekorMode = ModeOnline
+	want.RekorMode = gitsign.Online
 	want.RekorVersion = 2
 	want.Rekor = "https://log2025-1.rekor.sigstore.dev"
 	want.CommitterName = "Alice\nLiddell"
@@ -152,7 +154,7 @@ func TestLoadGitFailures(t *testing.T) {
 			}
 			want := Default()
 			if tt.name == "success" {
-				want.RekorMode = ModeOnline
+				want.RekorMode = gitsign.Online
 			}
 			if !reflect.DeepEqual(c, want) {
 				t.Errorf("Load = %+v; want %+v", c, want)

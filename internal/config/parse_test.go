@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/cache"
+	"github.com/gitsign-dev/gitsign/gitsign"
 )
 
 // z encodes entries as `git config -z --list` prints them. Each argument
@@ -48,14 +51,14 @@ func TestDefault(t *testing.T) {
 	want := &Config{
 		Fulcio:           "https://fulcio.sigstore.dev",
 		Rekor:            "https://rekor.sigstore.dev",
-		RekorMode:        ModeOffline,
+		RekorMode:        gitsign.Offline,
 		RekorVersion:     1,
 		ClientID:         "sigstore",
 		Issuer:           "https://oauth2.sigstore.dev/auth",
 		Autoclose:        true,
 		AutocloseTimeout: 6,
 		Timeout:          30 * time.Second,
-		Cache:            CacheAuto,
+		Cache:            cache.ModeAuto,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v; want %+v", got, want)
@@ -80,7 +83,7 @@ func TestKeysAreCaseInsensitive(t *testing.T) {
 		"gitsign.x=ignored",             // unknown keys are ignored
 	), nil)
 	want := Default()
-	want.RekorMode = ModeOnline
+	want.RekorMode = gitsign.Online
 	want.FulcioRoot = "/roots.pem"
 	want.ClientID = "my-client"
 	want.CommitterEmail = "alice@example.com"
@@ -184,17 +187,17 @@ func TestValueSpellings(t *testing.T) {
 		get  func(*Config) any
 		want any
 	}{
-		{"gitsign.rekorMode=ONLINE", func(c *Config) any { return c.RekorMode }, ModeOnline},
-		{"gitsign.rekorMode=Offline", func(c *Config) any { return c.RekorMode }, ModeOffline},
+		{"gitsign.rekorMode=ONLINE", func(c *Config) any { return c.RekorMode }, gitsign.Online},
+		{"gitsign.rekorMode=Offline", func(c *Config) any { return c.RekorMode }, gitsign.Offline},
 		{"gitsign.timeout=1m30s", func(c *Config) any { return c.Timeout }, 90 * time.Second},
 		{"gitsign.timeout=30", func(c *Config) any { return c.Timeout }, 30 * time.Second},
 		{"gitsign.timeout=600", func(c *Config) any { return c.Timeout }, 10 * time.Minute},
 		{"gitsign.timeout=10m", func(c *Config) any { return c.Timeout }, 10 * time.Minute},
 		{"gitsign.timeout=1ms", func(c *Config) any { return c.Timeout }, time.Millisecond},
-		{"gitsign.cache=KEYRING", func(c *Config) any { return c.Cache }, CacheKeyring},
-		{"gitsign.cache=Off", func(c *Config) any { return c.Cache }, CacheOff},
-		{"gitsign.cache=agent", func(c *Config) any { return c.Cache }, CacheAgent},
-		{"gitsign.cache=auto", func(c *Config) any { return c.Cache }, CacheAuto},
+		{"gitsign.cache=KEYRING", func(c *Config) any { return c.Cache }, cache.ModeKeyring},
+		{"gitsign.cache=Off", func(c *Config) any { return c.Cache }, cache.ModeOff},
+		{"gitsign.cache=agent", func(c *Config) any { return c.Cache }, cache.ModeAgent},
+		{"gitsign.cache=auto", func(c *Config) any { return c.Cache }, cache.ModeAuto},
 		{"gitsign.autocloseTimeout=1", func(c *Config) any { return c.AutocloseTimeout }, 1},
 		{"user.name=Alice\nLiddell", func(c *Config) any { return c.CommitterName }, "Alice\nLiddell"},
 	}

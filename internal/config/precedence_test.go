@@ -3,6 +3,9 @@ package config
 import (
 	"testing"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/cache"
+	"github.com/gitsign-dev/gitsign/gitsign"
 )
 
 // A layered setting: its git config key, its environment variables
@@ -61,13 +64,13 @@ var layeredSettings = []layered{
 		key: "gitsign.rekorMode", env: []string{"GITSIGN_REKOR_MODE"},
 		values: []string{"online", "offline"},
 		get:    func(c *Config) any { return c.RekorMode },
-		want:   []any{ModeOffline, ModeOnline, ModeOffline},
+		want:   []any{gitsign.Offline, gitsign.Online, gitsign.Offline},
 	},
 	{
 		key: "gitsign.cache", env: []string{"GITSIGN_CACHE"},
 		values: []string{"keyring", "off"},
 		get:    func(c *Config) any { return c.Cache },
-		want:   []any{CacheAuto, CacheKeyring, CacheOff},
+		want:   []any{cache.ModeAuto, cache.ModeKeyring, cache.ModeOff},
 	},
 	{
 		key: "gitsign.rekorVersion", env: pair("REKOR_VERSION"),

@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/cache"
+	"github.com/gitsign-dev/gitsign/gitsign"
 )
 
 // A source is the value that takes effect for one setting: the last git
@@ -119,9 +122,12 @@ func setRekorMode(c *Config, s source) error {
 	if s.bare {
 		return missingValue(s.name)
 	}
-	switch m := RekorMode(lowerASCII(s.value)); m {
-	case ModeOffline, ModeOnline:
-		c.RekorMode = m
+	switch lowerASCII(s.value) {
+	case "offline":
+		c.RekorMode = gitsign.Offline
+		return nil
+	case "online":
+		c.RekorMode = gitsign.Online
 		return nil
 	}
 	return newError(s.name, s.value, `must be "offline" or "online"`)
@@ -131,8 +137,8 @@ func setCache(c *Config, s source) error {
 	if s.bare {
 		return missingValue(s.name)
 	}
-	switch m := CacheMode(lowerASCII(s.value)); m {
-	case CacheAuto, CacheAgent, CacheKeyring, CacheOff:
+	switch m := cache.Mode(lowerASCII(s.value)); m {
+	case cache.ModeAuto, cache.ModeAgent, cache.ModeKeyring, cache.ModeOff:
 		c.Cache = m
 		return nil
 	}

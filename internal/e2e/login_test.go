@@ -76,15 +76,21 @@ func (b *browser) run(url string, flags ...string) {
 // result reads the driver's report.
 func (b *browser) result() map[string]any {
 	b.t.Helper()
-	raw, err := os.ReadFile(b.report)
-	if err != nil {
-		b.t.Fatalf("no browser report: %v", err)
-	}
+	// The driver writes its report after the success page loaded, which
+	// can be a moment after gitsign got the callback and finished.
+	var raw []byte
+	var err error
 	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		b.t.Fatal(err)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if raw, err = os.ReadFile(b.report); err == nil {
+			if err = json.Unmarshal(raw, &m); err == nil {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("no browser report: %v", err)
+		}
 	}
-	return m
 }
 
 // noneLeft fails the test if Chromium or the driver is still running 15 s

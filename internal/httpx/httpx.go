@@ -1,6 +1,8 @@
 // Package httpx is the one HTTP client every gitsign network call goes
-// through: each request has a deadline, and requests that fail for reasons
-// worth retrying are retried a bounded number of times with a short backoff.
+// through (Fulcio, Rekor, the timestamp authority, and, as a standard
+// *http.Client from HTTPClient, the OIDC issuer): each attempt has a
+// deadline, and requests that fail for reasons worth retrying are retried a
+// bounded number of times with a short backoff.
 //
 // A server that accepts the connection but never answers costs at most
 // Timeout per attempt, so a silent server can never hang a commit.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -90,5 +91,81 @@ func TestSuccessReadsBody(t *testing.T) {
 	resp, err := New(0).Do(context.Background(), http.MethodPost, srv.URL, []byte("x"), http.Header{"X-Test": {"1"}})
 	if err != nil || resp.Status != 201 || string(resp.Body) != "made" {
 		t.Fatalf("%v %+v", err, resp)
+	}
+}
+
+func TestHTTPClientRetriesGET(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) < 3 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, r.Header.Get("User-Agent"))
+	}))
+	defer srv.Close()
+	c := &Client{Timeout: time.Second, Retries: 2, Backoff: time.Millisecond, UserAgent: "gitsign-test"}
+	resp, err := c.HTTPClient().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != "gitsign-test" || hits.Load() != 3 {
+		t.Errorf("status %d body %q after %d requests; want 200 gitsign-test after 3", resp.StatusCode, body, hits.Load())
+	}
+}
+
+func TestHTTPClientPostsOnce(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	c := &Client{Timeout: time.Second, Retries: 2, Backoff: time.Millisecond}
+	resp, err := c.HTTPClient().Post(srv.URL, "text/plain", strings.NewReader("code=once"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || hits.Load() != 1 {
+		t.Errorf("status %d after %d requests; want 503 after exactly 1", resp.StatusCode, hits.Load())
+	}
+}
+
+func TestHTTPClientTimesOutEachAttempt(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c := &Client{Timeout: 100 * time.Millisecond, Retries: 2, Backoff: time.Millisecond}
+	_, err := c.HTTPClient().Get(srv.URL)
+	if err == nil || !IsTimeout(err) {
+		t.Fatalf("err = %v; want a timeout", err)
+	}
+}
+
+func TestHTTPClientCapsBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := strings.Repeat("x", 1<<20)
+		for range 20 {
+			fmt.Fprint(w, chunk)
+		}
+	}))
+	defer srv.Close()
+	resp, err := (&Client{Timeout: 5 * time.Second}).HTTPClient().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	n, _ := io.Copy(io.Discard, resp.Body)
+	if n != maxBody {
+		t.Errorf("read %d bytes; want the cap %d", n, maxBody)
 	}
 }

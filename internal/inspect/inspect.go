@@ -26,8 +26,8 @@ import (
 
 	"github.com/digitorus/timestamp"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
-	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 
+	"github.com/gitsign-dev/gitsign/internal/certinfo"
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/gpg"
 	"github.com/gitsign-dev/gitsign/internal/rekor"
@@ -157,13 +157,13 @@ func Signature(sig []byte) (*Description, error) {
 // describeCertificate reads the identity, issuer, claims and facts of the
 // signer's certificate.
 func describeCertificate(cert *x509.Certificate) (*Description, error) {
-	sum, err := certificate.SummarizeCertificate(cert)
+	sum, err := certinfo.Of(cert)
 	if err != nil {
 		return nil, refuse("signature: certificate: %v", err)
 	}
-	d := &Description{Identity: sum.SubjectAlternativeName, Issuer: sum.Issuer}
-	// SummarizeCertificate takes the first URI, else the first email
-	// address, else the otherName.
+	d := &Description{Identity: sum.Identity, Issuer: sum.Issuer}
+	// The identity is the first URI, else the first email address, else
+	// the otherName.
 	switch {
 	case len(cert.URIs) > 0:
 		d.IdentityType = URI

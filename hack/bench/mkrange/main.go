@@ -40,7 +40,7 @@ import (
 	"github.com/gitsign-dev/gitsign/gitsign"
 	"github.com/gitsign-dev/gitsign/internal/config"
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
-	"github.com/gitsign-dev/gitsign/internal/httpx"
+	"github.com/gitsign-dev/gitsign/oauth"
 )
 
 // emptyTree is the id of git's empty tree.
@@ -89,25 +89,28 @@ func run(repo string, n, chains int, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if cfg.RekorMode == config.ModeOnline {
+	if cfg.RekorMode == gitsign.Online {
 		return errors.New("the benchmark needs offline-mode signatures: unset GITSIGN_REKOR_MODE")
 	}
-	hc := httpx.New(timeout)
-	t0 := time.Now()
-	id, tok, err := gitsign.Login(ctx, cfg, hc, gitsign.Feedback{
-		Terminal: os.Stderr,
-		Warn:     func(err error) { fmt.Fprintf(os.Stderr, "mkrange: warning: %v\n", err) },
+	signer, err := gitsign.New(gitsign.Options{
+		Fulcio:             cfg.Fulcio,
+		Rekor:              cfg.Rekor,
+		RekorVersion:       cfg.RekorVersion,
+		TimestampAuthority: cfg.TimestampURL,
+		Mode:               gitsign.Offline,
+		Timeout:            timeout,
+		Tokens:             tokens{cfg: cfg, timeout: timeout},
 	})
 	if err != nil {
 		return err
 	}
-	who := "(cached credential)"
-	if tok != nil {
-		who = tok.Email
+	t0 := time.Now()
+	cred, tok, err := signer.Credential(ctx)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "mkrange: logged in as %s in %.1fs; certificate valid until %s\n",
-		who, time.Since(t0).Seconds(), id.Leaf().NotAfter.UTC().Format(time.RFC3339))
-	signer := &gitsign.Signer{Config: cfg, HTTP: hc}
+		tok.Subject, time.Since(t0).Seconds(), cred.Leaf().NotAfter.UTC().Format(time.RFC3339))
 
 	seq := 0
 	var seqMu sync.Mutex
@@ -122,7 +125,7 @@ func run(repo string, n, chains int, timeout time.Duration) error {
 		fmt.Fprintf(&p, "author Alice <alice@example.test> %d +0000\n", ts)
 		fmt.Fprintf(&p, "committer Alice <alice@example.test> %d +0000\n", ts)
 		fmt.Fprintf(&p, "\nmsg %d\n", num)
-		sig, err := signer.Sign(ctx, id, p.Bytes(), true)
+		sig, err := signer.Sign(ctx, cred, p.Bytes(), true)
 		if err != nil {
 			return commit{}, fmt.Errorf("signing commit %d: %w", num, err)
 		}
@@ -196,7 +199,7 @@ func run(repo string, n, chains int, timeout time.Duration) error {
 	elapsed := time.Since(t1)
 	fmt.Fprintf(os.Stderr, "mkrange: signed %d commits (%d chains) in %.1fs, %.1f commits/s\n",
 		len(all), chains, elapsed.Seconds(), float64(len(all))/elapsed.Seconds())
-	if time.Now().After(id.Leaf().NotAfter) {
+	if time.Now().After(cred.Leaf().NotAfter) {
 		fmt.Fprintln(os.Stderr, "mkrange: note: signing outlasted the certificate (the signatures still verify: each log entry is within its validity)")
 	}
 
@@ -211,6 +214,26 @@ func run(repo string, n, chains int, timeout time.Duration) error {
 	}
 	fmt.Printf("%s %s\n", root.id, tip.id)
 	return nil
+}
+
+// tokens gets the identity token the way the configuration says (with
+// hack/sigstore-local, SIGSTORE_ID_TOKEN). Nothing is cached: mkrange logs
+// in once per run.
+type tokens struct {
+	cfg     *config.Config
+	timeout time.Duration
+}
+
+func (t tokens) Token(ctx context.Context) (*oauth.IDToken, error) {
+	return oauth.Get(ctx, oauth.Options{
+		Provider:  t.cfg.TokenProvider,
+		Issuer:    t.cfg.Issuer,
+		ClientID:  t.cfg.ClientID,
+		TokenFile: t.cfg.TokenFile,
+		Timeout:   t.timeout,
+		Terminal:  os.Stderr,
+		Notify:    func(n oauth.Notice) { fmt.Fprintf(os.Stderr, "mkrange: login: %+v\n", n) },
+	})
 }
 
 // writeObjects stores the commits with one `git hash-object --stdin-paths`

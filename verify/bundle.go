@@ -1,0 +1,207 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
+	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/gitsign-dev/gitsign/internal/certinfo"
+	"github.com/gitsign-dev/gitsign/internal/cms"
+	"github.com/gitsign-dev/gitsign/internal/gpg"
+	"github.com/gitsign-dev/gitsign/internal/rekor"
+)
+
+// verifyBundle has sigstore-go verify the signature as a bundle (the log
+// entry, timestamps, certificate chain at each verified time, signature
+// and identity), then checks the certificate's SCT and what sigstore-go
+// does not know: which policy rules cover this object type and their
+// validity windows.
+func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte, artifact []byte, objectType string) (*Result, error) {
+	pb := &protobundle.Bundle{
+		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content:     &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: cert.Raw}},
+			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
+		},
+		Content: &protobundle.Bundle_MessageSignature{MessageSignature: content},
+	}
+	verifier := v.plain
+	if len(timestamps) > 0 {
+		tvd := &protobundle.TimestampVerificationData{}
+		for _, t := range timestamps {
+			tvd.Rfc3161Timestamps = append(tvd.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: t})
+		}
+		pb.VerificationMaterial.TimestampVerificationData = tvd
+		verifier = v.stamped
+	}
+	b, err := bundle.NewBundle(pb)
+	if err != nil {
+		return nil, fail(Bad, cert, "log entry: %v", err)
+	}
+	// sigstore-go matches identities (SAN, issuer, CI claims) against the
+	// rules that cover this kind of object; the validity windows, which it
+	// does not know, are checked below against the times it verified.
+	pol, ok := v.policies[objectType]
+	if !ok {
+		pol = v.policies[""]
+	}
+	policyOpts := pol.opts
+	if len(policyOpts) == 0 {
+		// No rule covers this object type (refused below, once the
+		// signature itself is known to be good), or no policy at all.
+		policyOpts = []sgverify.PolicyOption{sgverify.WithoutIdentitiesUnsafe()}
+	}
+	out, err := verifier.Verify(b, sgverify.NewPolicy(sgverify.WithArtifact(bytes.NewReader(artifact)), policyOpts...))
+	if err != nil {
+		var idErr *sgverify.ErrNoMatchingCertificateIdentity
+		if errors.As(err, &idErr) {
+			return nil, fail(Mismatch, cert, "signed by %s, which the identity policy does not accept: %v", certinfo.Describe(cert), err)
+		}
+		if why := v.entryProblem(tle); why != "" {
+			return nil, fail(Bad, cert, "no valid transparency log entry for this signature: %s (%v)", why, err)
+		}
+		return nil, fail(Bad, cert, "%v", err)
+	}
+	if out.Signature == nil || out.Signature.Certificate == nil || len(out.VerifiedTimestamps) == 0 {
+		return nil, fail(Bad, cert, "sigstore-go verified no certificate or no time")
+	}
+	// sigstore-go checks the chain at every verified time and the SCT
+	// with the chains of the last one; so does checkSCT.
+	if err := v.checkSCT(cert, out.VerifiedTimestamps[len(out.VerifiedTimestamps)-1].Timestamp); err != nil {
+		return nil, fail(Bad, cert, "failed to verify signed certificate timestamp: %v", err)
+	}
+	var times []time.Time
+	for _, ts := range out.VerifiedTimestamps {
+		times = append(times, ts.Timestamp)
+	}
+	matched, accepted := "", pol.any
+	if !pol.any {
+		if len(pol.rules) == 0 {
+			return nil, fail(Mismatch, cert, "signed by %s, but no rule of the identity policy covers %s objects", certinfo.Describe(cert), orAny(objectType))
+		}
+		var outside []string
+		for _, r := range pol.rules {
+			if r.id.Verify(*out.Signature.Certificate) != nil {
+				continue
+			}
+			if r.inWindow(times) {
+				matched, accepted = r.origin, true
+				break
+			}
+			outside = append(outside, r.origin)
+		}
+		if !accepted {
+			return nil, fail(Mismatch, cert, "signed by %s at %s, outside the validity window of the rules that name it (%s)", certinfo.Describe(cert), formatTimes(times), strings.Join(outside, ", "))
+		}
+	}
+	res := &Result{Cert: cert, Fingerprint: gpg.Fingerprint(cert), LogIndex: tle.LogIndex, PolicyChecked: !pol.any, Rule: matched}
+	res.Identity = out.Signature.Certificate.SubjectAlternativeName
+	res.Issuer = out.Signature.Certificate.Extensions.Issuer
+	for _, ts := range out.VerifiedTimestamps {
+		if ts.Type == "TimestampAuthority" {
+			res.Timestamped = true
+		}
+		if res.Time.IsZero() || ts.Timestamp.Before(res.Time) {
+			res.Time = ts.Timestamp
+		}
+	}
+	return res, nil
+}
+
+// entryProblem says why tle is not a valid log entry under the trust
+// material, or "" if it cannot tell. It runs only after sigstore-go has
+// refused a signature, and only chooses the message: the verdict (Bad) is
+// the same either way. Its facts are this package's own (is the entry's
+// log in the trusted root, was the log's key valid at the entry's time)
+// and sigstore-go's exported SET check; each of them, when it fails, is
+// enough for sigstore-go to find no valid entry.
+func (v *Verifier) entryProblem(tle *protorekor.TransparencyLogEntry) string {
+	logs := v.trust.RekorLogs()
+	log, ok := logs[hex.EncodeToString(tle.GetLogId().GetKeyId())]
+	if !ok {
+		return "its log is not in the trusted root"
+	}
+	at := time.Unix(tle.GetIntegratedTime(), 0)
+	if tle.GetInclusionPromise() == nil || log.ValidityPeriodStart.IsZero() {
+		return ""
+	}
+	if at.Before(log.ValidityPeriodStart) || (!log.ValidityPeriodEnd.IsZero() && at.After(log.ValidityPeriodEnd)) {
+		return fmt.Sprintf("its log's key was not trusted at the entry's time %s", at.UTC().Format(time.RFC3339))
+	}
+	entry, err := tlog.ParseTransparencyLogEntry(tle)
+	if err != nil {
+		return ""
+	}
+	if tlog.VerifySET(entry, logs) != nil {
+		return "the log's signed entry timestamp does not verify over it, so it is not this signature's entry or was changed"
+	}
+	return ""
+}
+
+func messageSignature(artifact, sig []byte) *protocommon.MessageSignature {
+	digest := sha256.Sum256(artifact)
+	return &protocommon.MessageSignature{
+		MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest[:]},
+		Signature:     sig,
+	}
+}
+
+// embeddedEntry decodes the log entry embedded in the signature and gives
+// a hashedrekord v0.0.1 entry back its body, rebuilt from the signature.
+func embeddedEntry(raw, attrs []byte, p *cms.Parsed) (*protorekor.TransparencyLogEntry, error) {
+	var octets []byte
+	if rest, err := asn1.Unmarshal(raw, &octets); err != nil || len(rest) != 0 {
+		return nil, errors.New("embedded log entry is not an OCTET STRING")
+	}
+	tle, err := rekor.DecodeEntry(octets)
+	if err != nil {
+		return nil, err
+	}
+	if tle.KindVersion.GetKind() != "hashedrekord" {
+		return nil, fmt.Errorf("embedded log entry is a %q, want hashedrekord", tle.KindVersion.GetKind())
+	}
+	if tle.KindVersion.GetVersion() == "0.0.1" {
+		digest := sha256.Sum256(attrs)
+		if tle.CanonicalizedBody, err = rekor.HashedRekordV001(digest[:], p.Signer.Signature, p.Cert); err != nil {
+			return nil, err
+		}
+	}
+	return tle, nil
+}
+
+// timeStampResp wraps a TimeStampToken in the TimeStampResp (status
+// granted) that sigstore-go reads.
+func timeStampResp(token []byte) []byte {
+	granted := []byte{0x30, 0x03, 0x02, 0x01, 0x00}
+	body := append(granted, token...)
+	out, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
+	return out
+}
+
+func orAny(objectType string) string {
+	if objectType == "" {
+		return "such"
+	}
+	return objectType
+}
+
+func formatTimes(times []time.Time) string {
+	var out []string
+	for _, t := range times {
+		out = append(out, t.UTC().Format(time.RFC3339))
+	}
+	return strings.Join(out, " and ")
+}
