@@ -1,8 +1,9 @@
 package cli
 
 // This file holds every question gitsign verify and verify-tag ask git:
-// which commits and tags the command line names, the repository's object
-// format, and the objects themselves, byte for byte as git stores them.
+// which commits and tags the command line names (streamed, for ranges),
+// the repository's object format, and the objects themselves, byte for
+// byte as git stores them (objstream.go streams them from git cat-file).
 // Input from the command line reaches git only after --end-of-options, or
 // behind a prefix ("refs/tags/") no option starts with, so that no
 // revision can turn into an option: `gitsign verify -- --output=F..HEAD`
@@ -17,7 +18,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
@@ -50,26 +50,123 @@ func checkRepository(ctx context.Context) error {
 	return nil
 }
 
-// resolveCommits turns revisions and ranges into commit ids, with git.
-func resolveCommits(ctx context.Context, args []string) ([]string, error) {
-	var ids []string
-	for _, a := range args {
-		var out []byte
-		var err error
-		if strings.Contains(a, "..") || strings.HasPrefix(a, "^") {
-			out, err = git(ctx, nil, "rev-list", "--end-of-options", a, "--")
-		} else {
-			out, err = git(ctx, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", a+"^{commit}")
-			if err != nil {
-				return nil, fmt.Errorf("%s is not a commit in this repository", a)
+// idSource streams object ids to emit, in the order they are to be
+// reported, and stops at the first error emit returns.
+type idSource func(ctx context.Context, emit func(id string) error) error
+
+// idList is the idSource of ids already known.
+func idList(ids []string) idSource {
+	return func(_ context.Context, emit func(string) error) error {
+		for _, id := range ids {
+			if err := emit(id); err != nil {
+				return err
 			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, strings.Fields(string(out))...)
+		return nil
+	}
+}
+
+// isRange tells a range (A..B, A...B, ^A) from a single revision.
+func isRange(arg string) bool {
+	return strings.Contains(arg, "..") || strings.HasPrefix(arg, "^")
+}
+
+// resolveCommits turns revisions and ranges into commit ids, with git,
+// and collects them (commitSource streams them).
+func resolveCommits(ctx context.Context, args []string) ([]string, error) {
+	src, err := commitSource(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	if err := src(ctx, func(id string) error { ids = append(ids, id); return nil }); err != nil {
+		return nil, err
 	}
 	return ids, nil
+}
+
+// commitSource turns revisions and ranges into a stream of commit ids,
+// argument by argument: a revision is one commit, a range is what git
+// rev-list lists for it alone. Mistakes on the command line are reported
+// here, before any id streams: each revision is resolved now, and, when
+// there is more than one argument, git checks each range (listing none of
+// it), so that a bad last argument is not found after the first range's
+// results are out. The ranges are listed only as the stream is read, each
+// by one git rev-list whose output is never collected.
+func commitSource(ctx context.Context, args []string) (idSource, error) {
+	singles := make([][]string, len(args))
+	for i, a := range args {
+		if isRange(a) {
+			if len(args) > 1 {
+				if _, err := git(ctx, nil, "rev-list", "--max-count=0", "--end-of-options", a, "--"); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		out, err := git(ctx, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", a+"^{commit}")
+		if err != nil {
+			return nil, fmt.Errorf("%s is not a commit in this repository", a)
+		}
+		singles[i] = strings.Fields(string(out))
+	}
+	return func(ctx context.Context, emit func(string) error) error {
+		for i, a := range args {
+			if !isRange(a) {
+				if err := idList(singles[i])(ctx, emit); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := listRange(ctx, a, emit); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// listRange streams what `git rev-list RANGE` lists to emit, as git lists
+// it. When emit fails, git is stopped and emit's error returned; when git
+// fails, what it said.
+func listRange(ctx context.Context, rng string, emit func(string) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", "rev-list", "--end-of-options", rng, "--")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("git rev-list: %s", err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		for _, id := range strings.Fields(sc.Text()) {
+			if err := emit(id); err != nil {
+				cancel()
+				cmd.Wait()
+				return err
+			}
+		}
+	}
+	readErr := sc.Err()
+	if readErr != nil {
+		cancel() // git may be blocked writing what was not read
+	}
+	if err := cmd.Wait(); err != nil {
+		msg := gitMessage(stderr.Bytes())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("git rev-list: %s", msg)
+	}
+	if readErr != nil {
+		return fmt.Errorf("git rev-list: %v", readErr)
+	}
+	return nil
 }
 
 // resolveTags turns tag names into tag object ids, with git.
@@ -127,66 +224,11 @@ func objectFormat(ctx context.Context) (string, error) {
 
 // readObjects reads the raw objects, exactly as git stores them, through
 // one `git cat-file --batch`, after asking git once for the repository's
-// object format.
+// object format. It collects what streamObjects streams.
 func readObjects(ctx context.Context, ids []string) ([]gitObject, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	format, err := objectFormat(ctx)
-	if err != nil {
+	var objects []gitObject
+	if err := streamObjects(ctx, idList(ids), func(o gitObject) error { objects = append(objects, o); return nil }); err != nil {
 		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, "git", "cat-file", "--batch")
-	cmd.Stdin = strings.NewReader(strings.Join(ids, "\n") + "\n")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("running git cat-file: %w", err)
-	}
-	// fail stops git (closing the pipe it may be blocked on) and returns
-	// what went wrong, with what git said.
-	fail := func(what string) ([]gitObject, error) {
-		stdout.Close()
-		cmd.Wait()
-		if msg := gitMessage(stderr.Bytes()); msg != "" {
-			what += ": " + msg
-		}
-		return nil, fmt.Errorf("git cat-file: %s", what)
-	}
-	br := bufio.NewReader(stdout)
-	objects := make([]gitObject, 0, len(ids))
-	for _, want := range ids {
-		header, err := br.ReadString('\n')
-		if err != nil {
-			return fail(fmt.Sprintf("reading object %s: %v", want, err))
-		}
-		f := strings.Fields(header)
-		if len(f) != 3 || f[0] != want {
-			return fail(fmt.Sprintf("asked for %s, got %q", want, strings.TrimSpace(header)))
-		}
-		size, err := strconv.Atoi(f[2])
-		if err != nil || size < 0 || size > maxPayload {
-			return fail(fmt.Sprintf("bad size in %q", strings.TrimSpace(header)))
-		}
-		raw := make([]byte, size+1)
-		if _, err := io.ReadFull(br, raw); err != nil {
-			return fail(fmt.Sprintf("reading object %s: %v", want, err))
-		}
-		if raw[size] != '\n' {
-			return fail(fmt.Sprintf("object %s is not followed by a newline", want))
-		}
-		objects = append(objects, gitObject{id: f[0], typ: f[1], raw: raw[:size], format: format})
-	}
-	if err := cmd.Wait(); err != nil {
-		msg := gitMessage(stderr.Bytes())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, fmt.Errorf("git cat-file: %s", msg)
 	}
 	return objects, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // hermeticRepo makes a repository of the given object format with one
 // unsigned commit, changes into it, and keeps the developer's git and
 // gitsign settings out of the test.
-func hermeticRepo(t *testing.T, format string) string {
+func hermeticRepo(t testing.TB, format string) string {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not found:", err)
@@ -37,7 +38,7 @@ func hermeticRepo(t *testing.T, format string) string {
 	return dir
 }
 
-func runGit(t *testing.T, args ...string) string {
+func runGit(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := exec.Command("git", args...).CombinedOutput()
 	if err != nil {
@@ -89,6 +90,56 @@ func TestResolveNoOptionInjection(t *testing.T) {
 	ids, err := resolveCommits(context.Background(), []string{"HEAD"})
 	if err != nil || len(ids) != 1 || ids[0] != head {
 		t.Errorf("resolveCommits(HEAD) = %v, %v, want [%s]", ids, err, head)
+	}
+	// Behind another argument, where git checks ranges before listing.
+	for _, arg := range injections(file) {
+		if _, err := commitSource(context.Background(), []string{"HEAD", arg}); err == nil {
+			t.Errorf("commitSource(HEAD, %q): no error", arg)
+		}
+		if _, err := os.Stat(file); err == nil {
+			t.Fatalf("%q after HEAD made git write %s", arg, file)
+		}
+	}
+}
+
+// TestCommitSourceMistakesFirst: a revision or range that git does not
+// know is reported by commitSource itself, before anything streams,
+// wherever it is on the command line; good arguments stream, argument by
+// argument, in order, repeats included.
+func TestCommitSourceMistakesFirst(t *testing.T) {
+	hermeticRepo(t, gitobj.SHA1)
+	runGit(t, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "y")
+	runGit(t, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "z")
+	for _, c := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"HEAD~2..HEAD", "nope"}, "nope is not a commit in this repository"},
+		{[]string{"HEAD~2..HEAD", "HEAD", "nope..HEAD"}, "git rev-list: bad revision 'nope..HEAD'"},
+		{[]string{"nope..HEAD"}, ""}, // alone, git says so before listing anything
+	} {
+		src, err := commitSource(context.Background(), c.args)
+		if c.err == "" {
+			if err != nil {
+				t.Errorf("%q: %v before streaming", c.args, err)
+				continue
+			}
+			n := 0
+			err = src(context.Background(), func(string) error { n++; return nil })
+			if err == nil || n != 0 || !strings.Contains(err.Error(), "bad revision") {
+				t.Errorf("%q: streamed %d, then %v", c.args, n, err)
+			}
+			continue
+		}
+		if err == nil || err.Error() != c.err {
+			t.Errorf("%q: %v, want %q", c.args, err, c.err)
+		}
+	}
+	rng := strings.Fields(runGit(t, "rev-list", "HEAD~2..HEAD"))
+	want := slices.Concat(rng, []string{runGit(t, "rev-parse", "HEAD~2")}, rng)
+	got, err := resolveCommits(context.Background(), []string{"HEAD~2..HEAD", "HEAD~2", "HEAD~2..HEAD"})
+	if err != nil || !slices.Equal(got, want) || len(got) != 5 {
+		t.Errorf("got %v, %v, want %v", got, err, want)
 	}
 }
 

@@ -2,14 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/verify"
 )
 
@@ -69,7 +68,7 @@ Exits 0 only if every commit verified.`,
 			if len(args) == 0 {
 				args = []string{"HEAD"}
 			}
-			return runVerifyObjects(cmd.Context(), f, s, func(ctx context.Context) ([]string, error) { return resolveCommits(ctx, args) })
+			return runVerifyObjects(cmd.Context(), f, s, func(ctx context.Context) (idSource, error) { return commitSource(ctx, args) })
 		},
 	}
 	f.register(cmd)
@@ -88,7 +87,10 @@ func newVerifyTagCommand(s streams) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerifyObjects(cmd.Context(), f, s, func(ctx context.Context) ([]string, error) { return resolveTags(ctx, args) })
+			return runVerifyObjects(cmd.Context(), f, s, func(ctx context.Context) (idSource, error) {
+				ids, err := resolveTags(ctx, args)
+				return idList(ids), err
+			})
 		},
 	}
 	f.register(cmd)
@@ -111,7 +113,11 @@ type objectReport struct {
 	Error       string    `json:"error,omitempty"`
 }
 
-func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve func(context.Context) ([]string, error)) error {
+// runVerifyObjects verifies the objects resolve names, on every core
+// (verifyStream), and prints a report for each in resolve's order as soon
+// as it and those before it are done. Mistakes that resolve finds are
+// reported before any object is read.
+func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve func(context.Context) (idSource, error)) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -141,45 +147,28 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if err != nil {
 		return &exitError{code: 2, err: err, hints: policyHints(err, true)}
 	}
-	ids, err := resolve(ctx)
+	src, err := resolve(ctx)
 	if err != nil {
 		return err
 	}
-	objects, err := readObjects(ctx, ids)
-	if err != nil {
-		return err
-	}
-	var reports []objectReport
-	failed := 0
-	for _, o := range objects {
-		r := verifyObject(ctx, v, o)
+	out := &reportWriter{w: s.out, json: f.json}
+	total, failed := 0, 0
+	check := func(ctx context.Context, o gitObject) objectReport { return verifyObject(ctx, v, o) }
+	err = verifyStream(ctx, src, runtime.GOMAXPROCS(0), check, func(r objectReport) error {
+		total++
 		if !r.Verified {
 			failed++
 		}
-		if f.json {
-			reports = append(reports, r)
-			continue
-		}
-		if r.Verified {
-			fmt.Fprintf(s.out, "%s %s: good signature from %s (issuer %s), log index %d, %s, accepted by %s\n", r.Object, r.Type, printable.String(r.Identity), printable.String(r.Issuer), r.LogIndex, r.Time.UTC().Format(time.RFC3339), printable.String(r.Rule))
-		} else {
-			fmt.Fprintf(s.out, "%s %s: FAILED: %s\n", r.Object, r.Type, printable.String(r.Error))
-		}
+		return out.write(r)
+	})
+	if err != nil {
+		return err
 	}
-	if f.json {
-		if reports == nil {
-			reports = []objectReport{}
-		}
-		doc, err := json.MarshalIndent(reports, "", "  ")
-		if err != nil {
-			return err
-		}
-		if _, err := s.out.Write(printable.JSON(append(doc, '\n'))); err != nil {
-			return err
-		}
+	if err := out.close(); err != nil {
+		return err
 	}
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d objects did not verify", failed, len(objects))}
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d objects did not verify", failed, total)}
 	}
 	return nil
 }

@@ -1,0 +1,179 @@
+package cli
+
+// This file streams git objects out of one `git cat-file --batch`: ids go
+// in on one goroutine while objects come out on another, so that git looks
+// up the next objects while the caller works on the last, and nothing holds
+// more than a few objects however long the stream.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// requestAhead is how many ids may be given to git cat-file before their
+// objects are read: enough to keep git busy, few enough to be no memory.
+const requestAhead = 32
+
+// errCatFileGone: git cat-file stopped taking ids. The object read that
+// follows says why, with what git said.
+var errCatFileGone = errors.New("git cat-file stopped reading")
+
+// catFile is a running `git cat-file --batch`.
+type catFile struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+	stderr bytes.Buffer
+	format string // the repository's object format
+}
+
+// startCatFile asks git for the repository's object format and starts git
+// cat-file --batch; ctx's end kills it.
+func startCatFile(ctx context.Context) (*catFile, error) {
+	format, err := objectFormat(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &catFile{cmd: exec.CommandContext(ctx, "git", "cat-file", "--batch"), format: format}
+	c.cmd.Stderr = &c.stderr
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("running git cat-file: %w", err)
+	}
+	c.stdout = bufio.NewReader(stdout)
+	return c, nil
+}
+
+// read reads the object git prints for the id want, bounded by maxPayload.
+// The error says what was wrong, without git's message.
+func (c *catFile) read(want string) (gitObject, error) {
+	header, err := c.stdout.ReadString('\n')
+	if err != nil {
+		return gitObject{}, fmt.Errorf("reading object %s: %v", want, err)
+	}
+	f := strings.Fields(header)
+	if len(f) != 3 || f[0] != want {
+		return gitObject{}, fmt.Errorf("asked for %s, got %q", want, strings.TrimSpace(header))
+	}
+	size, err := strconv.Atoi(f[2])
+	if err != nil || size < 0 || size > maxPayload {
+		return gitObject{}, fmt.Errorf("bad size in %q", strings.TrimSpace(header))
+	}
+	raw := make([]byte, size+1)
+	if _, err := io.ReadFull(c.stdout, raw); err != nil {
+		return gitObject{}, fmt.Errorf("reading object %s: %v", want, err)
+	}
+	if raw[size] != '\n' {
+		return gitObject{}, fmt.Errorf("object %s is not followed by a newline", want)
+	}
+	return gitObject{id: f[0], typ: f[1], raw: raw[:size], format: c.format}, nil
+}
+
+// wait waits for git to end and returns "git cat-file: " and git's reason
+// when it failed, prefixed by what (when not empty) or its exit status.
+func (c *catFile) wait(what string) error {
+	err := c.cmd.Wait()
+	msg := gitMessage(c.stderr.Bytes())
+	switch {
+	case what != "" && msg != "":
+		return fmt.Errorf("git cat-file: %s: %s", what, msg)
+	case what != "":
+		return fmt.Errorf("git cat-file: %s", what)
+	case err == nil:
+		return nil
+	case msg == "":
+		msg = err.Error()
+	}
+	return fmt.Errorf("git cat-file: %s", msg)
+}
+
+// streamObjects reads the objects src names, exactly as git stores them,
+// through one `git cat-file --batch`, and hands each to got, in src's
+// order, as it arrives. git is asked for the repository's object format,
+// and started, only when src names a first object.
+//
+// The first error ends the stream: src's, got's (returned as is), or a
+// bad object or a failing git ("git cat-file: ..." with what git said).
+// Every git process is stopped and waited for before streamObjects
+// returns.
+func streamObjects(ctx context.Context, src idSource, got func(gitObject) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var cf *catFile // set by the feeder before it sends the first id
+	requested := make(chan string, requestAhead)
+	fed := make(chan error, 1)
+	go func() {
+		err := src(ctx, func(id string) error {
+			if cf == nil {
+				c, err := startCatFile(ctx)
+				if err != nil {
+					return err
+				}
+				cf = c
+			}
+			// Announced before it is written: whatever git does with an
+			// id, the reader is waiting for its object and sees why.
+			select {
+			case requested <- id:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if _, err := io.WriteString(cf.stdin, id+"\n"); err != nil {
+				return errCatFileGone
+			}
+			return nil
+		})
+		if cf != nil {
+			cf.stdin.Close()
+		}
+		close(requested)
+		fed <- err
+	}()
+
+	// stop ends the stream early: it stops src and git, waits for the
+	// feeder and git, and returns err, or what (with git's message) when
+	// err is nil.
+	stop := func(what string, err error) error {
+		cancel()
+		<-fed
+		werr := cf.wait(what)
+		if err != nil {
+			return err
+		}
+		return werr
+	}
+	for want := range requested {
+		o, err := cf.read(want)
+		if err != nil {
+			return stop(err.Error(), nil)
+		}
+		if err := got(o); err != nil {
+			return stop("", err)
+		}
+	}
+	err := <-fed
+	if cf == nil {
+		return err // src's, or starting git's; or nil: src named nothing
+	}
+	werr := cf.wait("")
+	if err != nil && err != errCatFileGone {
+		return err
+	}
+	if werr == nil && err != nil {
+		werr = fmt.Errorf("git cat-file: %v", err)
+	}
+	return werr
+}

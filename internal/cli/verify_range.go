@@ -1,0 +1,147 @@
+package cli
+
+// This file verifies a stream of git objects on every core and reports
+// the results in the order git listed the objects, each as soon as it and
+// all those before it are done:
+//
+//	git rev-list ─ids→ git cat-file --batch ─objects→ N workers ─reports→ in-order writer
+//
+// At most a window of objects is between the reader and the writer, so
+// memory does not grow with the range.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/gitsign-dev/gitsign/internal/printable"
+)
+
+// windowPerWorker is how many objects, per worker, may be read ahead of
+// the oldest one not yet reported: enough that a slow verification does
+// not idle the other workers, few enough to keep memory flat.
+const windowPerWorker = 8
+
+// verifyJob is one object to check and where its report goes.
+type verifyJob struct {
+	obj  gitObject
+	done chan objectReport // buffered: a worker never waits on the writer
+}
+
+// verifyStream reads the objects src names (streamObjects), checks them
+// with check on workers goroutines, and hands each report to emit, on the
+// calling goroutine, in src's order. check must be safe for concurrent
+// use; emit is never called concurrently.
+//
+// When reading fails (src, git, a bad object), the reports of every object
+// read before are emitted and then the error is returned. When emit fails,
+// or ctx ends, everything stops and that error is returned, with no
+// further report. Every goroutine and git process has ended when
+// verifyStream returns.
+func verifyStream(ctx context.Context, src idSource, workers int, check func(context.Context, gitObject) objectReport, emit func(objectReport) error) error {
+	workers = max(workers, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan verifyJob)
+	// order holds the reports to come, oldest first; its capacity is the
+	// window.
+	order := make(chan chan objectReport, workers*windowPerWorker)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range work {
+				j.done <- check(ctx, j.obj)
+			}
+		})
+	}
+	var readErr error
+	wg.Go(func() {
+		defer close(order)
+		defer close(work)
+		readErr = streamObjects(ctx, src, func(o gitObject) error {
+			j := verifyJob{obj: o, done: make(chan objectReport, 1)}
+			// To a worker first, then in line: every report in line is
+			// coming.
+			select {
+			case work <- j:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case order <- j.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return nil
+		})
+	})
+	var err error
+	for done := range order {
+		if err != nil {
+			continue // stopping: let the reader see ctx's end
+		}
+		r := <-done
+		if err = ctx.Err(); err == nil {
+			err = emit(r)
+		}
+		if err != nil {
+			cancel()
+		}
+	}
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	return readErr
+}
+
+// reportWriter writes reports as gitsign verify prints them: a line each,
+// or one JSON array (the bytes json.MarshalIndent makes of the whole
+// slice), written element by element as they come.
+type reportWriter struct {
+	w       io.Writer
+	json    bool
+	written int // JSON elements written
+}
+
+// write writes r. In text form, write errors are ignored, as fmt.Printf's
+// are; in JSON form they are returned.
+func (p *reportWriter) write(r objectReport) error {
+	if !p.json {
+		if r.Verified {
+			fmt.Fprintf(p.w, "%s %s: good signature from %s (issuer %s), log index %d, %s, accepted by %s\n", r.Object, r.Type, printable.String(r.Identity), printable.String(r.Issuer), r.LogIndex, r.Time.UTC().Format(time.RFC3339), printable.String(r.Rule))
+		} else {
+			fmt.Fprintf(p.w, "%s %s: FAILED: %s\n", r.Object, r.Type, printable.String(r.Error))
+		}
+		return nil
+	}
+	// An element of an array indented by "  " is the element indented by
+	// "  " after a prefix of "  ".
+	elem, err := json.MarshalIndent(r, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	sep := ",\n  "
+	if p.written == 0 {
+		sep = "[\n  "
+	}
+	p.written++
+	_, err = p.w.Write(printable.JSON(append([]byte(sep), elem...)))
+	return err
+}
+
+// close ends the JSON array ("[]" when it is empty).
+func (p *reportWriter) close() error {
+	if !p.json {
+		return nil
+	}
+	end := "\n]\n"
+	if p.written == 0 {
+		end = "[]\n"
+	}
+	_, err := io.WriteString(p.w, end)
+	return err
+}
