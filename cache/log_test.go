@@ -3,21 +3,11 @@ package cache
 import (
 	"io"
 	"log/slog"
-	"sync"
+
+	"github.com/gitsign-dev/gitsign/internal/syncbuf"
 )
 
 // newTestLogger logs text lines to w, safely from many goroutines.
 func newTestLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(&lockedWriter{w: w}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return slog.New(slog.NewTextHandler(syncbuf.NewWriter(w), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -115,26 +115,9 @@ func renderOpener(command, url string) ([]string, error) {
 // forwards to the terminal of the login in progress and discards output
 // that arrives later (a browser launched by xdg-open may keep talking).
 var (
-	browserOutput     = &switchWriter{w: io.Discard}
+	browserOutput     = syncbuf.NewWriter(io.Discard)
 	browserOutputOnce sync.Once
 )
-
-type switchWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *switchWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-func (s *switchWriter) set(w io.Writer) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.w = w
-}
 
 // openURL starts the opener for url and returns a channel that receives
 // its outcome (nil on success) exactly once, and a function to call when
@@ -150,9 +133,9 @@ func openURL(command, url string, term io.Writer) (<-chan error, func()) {
 		browserOutputOnce.Do(func() {
 			browser.Stdout, browser.Stderr = browserOutput, browserOutput
 		})
-		browserOutput.set(term)
+		browserOutput.Swap(term)
 		go func() { done <- browser.OpenURL(url) }()
-		return done, func() { browserOutput.set(io.Discard) }
+		return done, func() { browserOutput.Swap(io.Discard) }
 	}
 	argv, err := renderOpener(command, url)
 	if err != nil {
@@ -164,7 +147,7 @@ func openURL(command, url string, term io.Writer) (<-chan error, func()) {
 	// is left open by a long-lived browser.
 	out := term
 	if lw, ok := term.(*syncbuf.Writer); ok {
-		if f, ok := lw.W.(*os.File); ok {
+		if f, ok := lw.Target().(*os.File); ok {
 			out = f
 		}
 	}

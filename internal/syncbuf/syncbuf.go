@@ -11,10 +11,12 @@ import (
 	"sync"
 )
 
-// Writer makes W safe for concurrent Write: each Write reaches W whole.
+// Writer makes a writer safe for concurrent Write: each Write reaches it
+// whole. The writer it forwards to can be swapped (Swap) while others
+// write.
 type Writer struct {
 	mu sync.Mutex
-	W  io.Writer
+	w  io.Writer
 }
 
 // NewWriter returns w wrapped, or w itself when it is already a *Writer.
@@ -22,13 +24,27 @@ func NewWriter(w io.Writer) *Writer {
 	if sw, ok := w.(*Writer); ok {
 		return sw
 	}
-	return &Writer{W: w}
+	return &Writer{w: w}
 }
 
 func (s *Writer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.W.Write(p)
+	return s.w.Write(p)
+}
+
+// Target returns the writer s forwards to.
+func (s *Writer) Target() io.Writer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w
+}
+
+// Swap makes s forward to w from now on.
+func (s *Writer) Swap(w io.Writer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.w = w
 }
 
 // Buffer is safe for concurrent Write and String.
