@@ -29,8 +29,10 @@ give its TUF mirror and initial root.json.`,
 				return usageError("--timeout must be greater than 0, got %s", timeout)
 			}
 			opts := tuf.DefaultOptions()
-			if env, ok := os.LookupEnv("TUF_ROOT"); ok && env != "" {
-				opts.CachePath = env
+			// The cache verification reads (sigstore-go's own default,
+			// ~/.sigstore/root, is not where its documentation says).
+			if dir := tufCacheDir(); dir != "" {
+				opts.CachePath = dir
 			}
 			if mirror != "" {
 				opts.RepositoryBaseURL = mirror
