@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
@@ -16,7 +15,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,6 +28,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gitsign-dev/gitsign/internal/testcert"
 	"github.com/gitsign-dev/gitsign/oauth"
 )
 
@@ -92,16 +91,16 @@ type sigstore struct {
 func newSigstore(t *testing.T) *sigstore {
 	t.Helper()
 	s := &sigstore{tokens: map[string]string{}, fail: map[string][]int{}}
-	rootKey := newKey(t)
-	s.fulcioRoot = newCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "fake root"}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, rootKey, rootKey)
-	s.fulcioKey = newKey(t)
-	s.fulcioInter = newCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "fake intermediate"}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}},
-		s.fulcioRoot, s.fulcioKey, rootKey)
-	s.tsaKey = newKey(t)
-	s.tsaCert = newCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "fake tsa"}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}, s.fulcioRoot, s.tsaKey, rootKey)
+	// The CA certificates and the TSA's: distinct serials, valid for an
+	// hour either side of now.
+	serial, nb, na := time.Now().UnixNano(), time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	var rootKey *ecdsa.PrivateKey
+	s.fulcioRoot, rootKey = testcert.New(t, testcert.Options{Serial: serial, CommonName: "fake root", IsCA: true,
+		NotBefore: nb, NotAfter: na})
+	s.fulcioInter, s.fulcioKey = testcert.New(t, testcert.Options{Serial: serial + 1, CommonName: "fake intermediate", IsCA: true,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}, NotBefore: nb, NotAfter: na, Parent: s.fulcioRoot, ParentKey: rootKey})
+	s.tsaCert, s.tsaKey = testcert.New(t, testcert.Options{Serial: serial + 2, CommonName: "fake tsa", KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}, NotBefore: nb, NotAfter: na, Parent: s.fulcioRoot, ParentKey: rootKey})
 	s.rekorKey = newKey(t)
 	spki, err := x509.MarshalPKIXPublicKey(s.rekorKey.Public())
 	if err != nil {
@@ -127,26 +126,6 @@ func newKey(t *testing.T) *ecdsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
-}
-
-// newCert makes an hour-long certificate from tmpl for key's public half,
-// issued by parent (self-signed when nil) with parentKey.
-func newCert(t *testing.T, tmpl *x509.Certificate, parent *x509.Certificate, key, parentKey *ecdsa.PrivateKey) *x509.Certificate {
-	t.Helper()
-	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
-	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
-	if parent == nil {
-		parent = tmpl
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // Logs is the fake Rekor v1 as trust material for sigstore-go's tlog.
@@ -263,23 +242,15 @@ func (s *sigstore) fulcio(body []byte, r *http.Request) (int, []byte, error) {
 	return http.StatusCreated, out, err
 }
 
-// issue makes a ten-minute code-signing certificate for pub naming email.
+// issue makes a ten-minute code-signing certificate for pub naming email
+// and Fulcio's issuer extension.
 func (s *sigstore) issue(pub crypto.PublicKey, email string) (*x509.Certificate, error) {
-	issuerExt, err := asn1.Marshal("https://issuer.example.test")
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), EmailAddresses: []string{email},
-		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(10 * time.Minute),
+	cert, _, err := testcert.Make(testcert.Options{
+		Serial: time.Now().UnixNano(), Emails: []string{email}, Issuer: "https://issuer.example.test",
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}, Value: issuerExt}},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, s.fulcioInter, pub, s.fulcioKey)
-	if err != nil {
-		return nil, err
-	}
-	return x509.ParseCertificate(der)
+		PublicKey: pub, Parent: s.fulcioInter, ParentKey: s.fulcioKey,
+	})
+	return cert, err
 }
 
 // timestamp grants an RFC 3161 token for the request's imprint and nonce.

@@ -2,11 +2,7 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gitsign-dev/gitsign/internal/syncbuf"
+	"github.com/gitsign-dev/gitsign/internal/testcert"
 
 	"github.com/gitsign-dev/gitsign/cache"
 )
@@ -91,21 +88,11 @@ func waitDial(t *testing.T, path string) *cache.Client {
 	}
 }
 
+// testCredential is a credential for alice@example.test, valid for ten
+// minutes more.
 func testCredential(t *testing.T) *cache.Credential {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(10 * time.Minute),
-		EmailAddresses: []string{"alice@example.test"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Helper()
+	cert, key := testcert.New(t, testcert.Options{Serial: 7, Emails: []string{"alice@example.test"}})
 	return &cache.Credential{Key: key, Chain: []*x509.Certificate{cert}}
 }
 

@@ -4,14 +4,8 @@ package cli
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +15,7 @@ import (
 
 	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/internal/config"
+	"github.com/gitsign-dev/gitsign/internal/testcert"
 )
 
 func TestCacheKey(t *testing.T) {
@@ -154,31 +149,6 @@ func selfSigned(t *testing.T, email string, notAfter time.Time) *cache.Credentia
 // does, the OIDC issuer (unless empty), valid until notAfter.
 func fulcioLike(t *testing.T, email, issuer string, notAfter time.Time) *cache.Credential {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:   big.NewInt(42),
-		NotBefore:      time.Now().Add(-time.Minute),
-		NotAfter:       notAfter,
-		EmailAddresses: []string{email},
-	}
-	if issuer != "" {
-		iss, err := asn1.MarshalWithParams(issuer, "utf8")
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Fulcio's issuer (v2) extension.
-		tmpl.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}, Value: iss}}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, key := testcert.New(t, testcert.Options{Serial: 42, Emails: []string{email}, Issuer: issuer, NotAfter: notAfter})
 	return &cache.Credential{Key: key, Chain: []*x509.Certificate{cert}}
 }

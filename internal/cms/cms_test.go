@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"flag"
-	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +17,8 @@ import (
 
 	"github.com/github/smimesign/ietf-cms/oid"
 	"github.com/github/smimesign/ietf-cms/protocol"
+
+	"github.com/gitsign-dev/gitsign/internal/testcert"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -32,23 +31,13 @@ func fixedIdentity(t *testing.T) (*ecdsa.PrivateKey, *x509.Certificate) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(7),
-		Subject:      pkix.Name{CommonName: "golden"},
-		NotBefore:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:     time.Date(2026, 1, 1, 0, 10, 0, 0, time.UTC),
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	// A nil rand reader makes the certificate signature deterministic too.
-	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, _ := testcert.New(t, testcert.Options{
+		Serial: 7, CommonName: "golden", Key: key, Deterministic: true,
+		NotBefore:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:    time.Date(2026, 1, 1, 0, 10, 0, 0, time.UTC),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+	})
 	return key, cert
 }
 
@@ -219,21 +208,9 @@ func TestDearmor(t *testing.T) {
 	}
 }
 
+// otherCert is a self-signed certificate of a bystander, not the signer.
 func otherCert(t *testing.T) *x509.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(99), Subject: pkix.Name{CommonName: "bystander"},
-		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := testcert.New(t, testcert.Options{Serial: 99, CommonName: "bystander"})
 	return c
 }

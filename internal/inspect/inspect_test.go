@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -26,6 +25,7 @@ import (
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
 	"github.com/gitsign-dev/gitsign/internal/gpg"
 	"github.com/gitsign-dev/gitsign/internal/rekor"
+	"github.com/gitsign-dev/gitsign/internal/testcert"
 	"github.com/gitsign-dev/gitsign/internal/tsa"
 )
 
@@ -99,32 +99,15 @@ func TestRealWorld(t *testing.T) {
 	}
 }
 
-// testCert is a self-signed P-256 certificate with the given SAN and
-// extensions, and its key.
-func testCert(t *testing.T, san func(*x509.Certificate), exts []pkix.Extension) (*x509.Certificate, *ecdsa.PrivateKey) {
+// testCert is a self-signed P-256 certificate, serial 0abc and valid for
+// ten minutes from 2026-01-02T03:04:05Z, with the names and extensions in
+// o, and its key.
+func testCert(t *testing.T, o testcert.Options) (*x509.Certificate, *ecdsa.PrivateKey) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:    big.NewInt(0x0abc),
-		NotBefore:       time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		NotAfter:        time.Date(2026, 1, 2, 3, 14, 5, 0, time.UTC),
-		ExtraExtensions: exts,
-	}
-	if san != nil {
-		san(tmpl)
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
+	o.Serial = 0x0abc
+	o.NotBefore = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	o.NotAfter = time.Date(2026, 1, 2, 3, 14, 5, 0, time.UTC)
+	return testcert.New(t, o)
 }
 
 // sign makes an armored signature by cert with the given unsigned
@@ -152,24 +135,15 @@ func sign(t *testing.T, cert *x509.Certificate, key *ecdsa.PrivateKey, unsigned 
 	return cms.Armor(der)
 }
 
-func utf8Ext(t *testing.T, id asn1.ObjectIdentifier, v string) pkix.Extension {
-	t.Helper()
-	b, err := asn1.MarshalWithParams(v, "utf8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pkix.Extension{Id: id, Value: b}
-}
-
 // TestEveryClaim: each Fulcio extension is named as allowed-signers
 // options name it, in OID order, with its value; an extension of Fulcio's
 // arc that nobody knows yet is shown by OID; the issuer is not a claim.
 func TestEveryClaim(t *testing.T) {
 	exts := []pkix.Extension{
-		utf8Ext(t, asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 99}, "future"),
+		testcert.UTF8Extension(t, asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 99}, "future"),
 		{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 98}, Value: []byte{0xff, 0x00}},
 		{Id: oidIssuerV1, Value: []byte("https://token.actions.example.test")},
-		utf8Ext(t, certificate.OIDIssuerV2, "https://token.actions.example.test"),
+		testcert.UTF8Extension(t, certificate.OIDIssuerV2, "https://token.actions.example.test"),
 	}
 	var want []string
 	for i, c := range claimNames {
@@ -177,13 +151,13 @@ func TestEveryClaim(t *testing.T) {
 		if i < 5 { // github-workflow-*: raw bytes, not DER
 			exts = append(exts, pkix.Extension{Id: c.oid, Value: []byte(v)})
 		} else {
-			exts = append(exts, utf8Ext(t, c.oid, v))
+			exts = append(exts, testcert.UTF8Extension(t, c.oid, v))
 		}
 		want = append(want, c.name+"="+v)
 	}
 	want = append(want, "1.3.6.1.4.1.57264.1.99=future", "1.3.6.1.4.1.57264.1.98=hex:ff00")
 	uri, _ := url.Parse("https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main")
-	cert, key := testCert(t, func(c *x509.Certificate) { c.URIs = []*url.URL{uri} }, exts)
+	cert, key := testCert(t, testcert.Options{URIs: []string{uri.String()}, Extensions: exts})
 	d, err := Signature(sign(t, cert, key, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -234,20 +208,18 @@ func TestIdentityTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer := utf8Ext(t, certificate.OIDIssuerV2, "https://issuer.example.test")
 	for _, c := range []struct {
-		san          func(*x509.Certificate)
+		emails, uris []string
 		exts         []pkix.Extension
 		identity, as string
 	}{
-		{func(c *x509.Certificate) { c.EmailAddresses = []string{"alice@example.test"} }, nil, "alice@example.test", Email},
-		{func(c *x509.Certificate) { c.URIs = []*url.URL{uri} }, nil, uri.String(), URI},
-		{func(c *x509.Certificate) {
-			c.URIs, c.EmailAddresses = []*url.URL{uri}, []string{"alice@example.test"}
-		}, nil, uri.String(), URI},
-		{nil, []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 17}, Critical: true, Value: other}}, "alice!example.test", Other},
+		{[]string{"alice@example.test"}, nil, nil, "alice@example.test", Email},
+		{nil, []string{uri.String()}, nil, uri.String(), URI},
+		{[]string{"alice@example.test"}, []string{uri.String()}, nil, uri.String(), URI},
+		{nil, nil, []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 17}, Critical: true, Value: other}}, "alice!example.test", Other},
 	} {
-		cert, key := testCert(t, c.san, append(c.exts, issuer))
+		cert, key := testCert(t, testcert.Options{Emails: c.emails, URIs: c.uris, Extensions: c.exts,
+			Issuer: "https://issuer.example.test"})
 		d, err := Signature(sign(t, cert, key, nil))
 		if err != nil {
 			t.Errorf("%s: %v", c.identity, err)
@@ -297,7 +269,7 @@ func TestRekorV2AndTimestamp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, key := testCert(t, func(c *x509.Certificate) { c.EmailAddresses = []string{"alice@example.test"} }, nil)
+	cert, key := testCert(t, testcert.Options{Emails: []string{"alice@example.test"}})
 	sig := sign(t, cert, key, map[string]any{
 		rekor.OIDTransparencyLogEntry.String(): v2Entry(t),
 		tsa.OIDTimeStampToken.String():         asn1.RawValue{FullBytes: token},
@@ -322,8 +294,8 @@ func TestRekorV2AndTimestamp(t *testing.T) {
 // TestRefused: what gitsign could never verify is refused, each with its
 // reason on one line.
 func TestRefused(t *testing.T) {
-	cert, key := testCert(t, func(c *x509.Certificate) { c.EmailAddresses = []string{"alice@example.test"} }, nil)
-	noSAN, noSANKey := testCert(t, nil, nil)
+	cert, key := testCert(t, testcert.Options{Emails: []string{"alice@example.test"}})
+	noSAN, noSANKey := testCert(t, testcert.Options{})
 	for _, c := range []struct {
 		name, want string
 		sig        []byte
