@@ -5,12 +5,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
-	"net/url"
+	mrand "math/rand/v2"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/internal/testcert"
 )
 
 // t0 is the fake clock's start in tests.
@@ -26,49 +26,20 @@ func newCredential(t testing.TB, notAfter time.Time) *Credential {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "test fulcio"},
-		NotBefore:             t0.Add(-time.Hour),
-		NotAfter:              t0.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuerURL, _ := url.Parse("https://issuer.example")
-	leafTmpl := &x509.Certificate{
-		SerialNumber:   serial,
-		NotBefore:      t0.Add(-time.Minute),
-		NotAfter:       notAfter,
-		EmailAddresses: []string{"alice@example.test"},
-		URIs:           []*url.URL{issuerURL},
-		KeyUsage:       x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(leafDER)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, _ := testcert.New(t, testcert.Options{
+		CommonName: "test fulcio", Key: caKey, IsCA: true,
+		NotBefore: t0.Add(-time.Hour), NotAfter: t0.Add(24 * time.Hour),
+	})
+	leaf, key := testcert.New(t, testcert.Options{
+		Serial:      1 + mrand.Int64N(1<<62), // distinct credentials have distinct serials
+		NotBefore:   t0.Add(-time.Minute),
+		NotAfter:    notAfter,
+		Emails:      []string{"alice@example.test"},
+		URIs:        []string{"https://issuer.example"},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		Parent:      ca, ParentKey: caKey,
+	})
 	return &Credential{Key: key, Chain: []*x509.Certificate{leaf, ca}}
 }
 

@@ -7,12 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,16 +18,13 @@ import (
 	"time"
 
 	"github.com/gitsign-dev/gitsign/internal/httpx"
+	"github.com/gitsign-dev/gitsign/internal/testcert"
 )
 
 // fakeFulcio checks the request the way Fulcio does (bearer token, proof
 // of possession over the subject) and issues a certificate for the key.
 func fakeFulcio(t *testing.T, subject string) *httptest.Server {
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca"}, IsCA: true,
-		BasicConstraintsValid: true, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageCertSign}
-	caDER, _ := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
-	ca, _ := x509.ParseCertificate(caDER)
+	ca, caKey := testcert.New(t, testcert.Options{CommonName: "ca", IsCA: true, NotAfter: time.Now().Add(time.Hour)})
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/v2/signingCert" || r.Header.Get("Authorization") != "Bearer tok" {
 			http.Error(w, `{"code":16,"message":"unauthenticated"}`, http.StatusUnauthorized)
@@ -50,13 +45,16 @@ func fakeFulcio(t *testing.T, subject string) *httptest.Server {
 			http.Error(w, `{"code":3,"message":"The signature supplied in the request could not be verified"}`, 400)
 			return
 		}
-		leafDER, _ := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2),
-			NotBefore: time.Now(), NotAfter: time.Now().Add(10 * time.Minute)}, ca, pub, caKey)
+		leaf, _, err := testcert.Make(testcert.Options{Serial: 2, PublicKey: pub, Parent: ca, ParentKey: caKey})
+		if err != nil {
+			http.Error(w, `{"message":"`+err.Error()+`"}`, 500)
+			return
+		}
 		p := func(der []byte) string {
 			return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 		}
 		json.NewEncoder(w).Encode(map[string]any{"signedCertificateEmbeddedSct": map[string]any{
-			"chain": map[string]any{"certificates": []string{p(leafDER), p(caDER)}}}})
+			"chain": map[string]any{"certificates": []string{p(leaf.Raw), p(ca.Raw)}}}})
 	}))
 }
 
