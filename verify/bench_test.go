@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // benchVector is the offline-mode public-good commit hack/bench/run also
@@ -62,4 +63,25 @@ func BenchmarkLoadTrust(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkVerifyOfflineTimestamped verifies one offline-mode signature
+// that also carries an RFC 3161 timestamp token, made by the in-process
+// fake stack (public good's shapes: P-384 Fulcio and timestamping CAs,
+// P-256 logs and timestamping leaf), with one Verifier. tsa/op is how many times the timestamp
+// authority is asked to verify the token per signature.
+func BenchmarkVerifyOfflineTimestamped(b *testing.B) {
+	f := newFakeStack(b, t0.AddDate(1, 0, 0))
+	a := newFakeTSA(f)
+	id := f.issue(t0)
+	sig := a.stamp(b, f.sign(id, commit(1), t0.Add(time.Minute)), t0.Add(time.Minute))
+	v, count := f.stampedVerifier(a)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, commit(1), sig, noID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(count.n.Load())/float64(b.N), "tsa/op")
 }

@@ -30,24 +30,14 @@ import (
 // does not know: which policy rules cover this object type and their
 // validity windows.
 func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte, artifact []byte, objectType string) (*Result, error) {
-	pb := &protobundle.Bundle{
-		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content:     &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: cert.Raw}},
-			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
-		},
-		Content: &protobundle.Bundle_MessageSignature{MessageSignature: content},
-	}
 	verifier := v.plain
 	if len(timestamps) > 0 {
-		tvd := &protobundle.TimestampVerificationData{}
-		for _, t := range timestamps {
-			tvd.Rfc3161Timestamps = append(tvd.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: t})
+		var err error
+		if verifier, err = v.stampedVerifier(); err != nil {
+			return nil, fail(Unverifiable, cert, "%v", err)
 		}
-		pb.VerificationMaterial.TimestampVerificationData = tvd
-		verifier = v.stamped
 	}
-	b, err := bundle.NewBundle(pb)
+	b, err := newBundle(cert, content, tle, timestamps)
 	if err != nil {
 		return nil, fail(Bad, cert, "log entry: %v", err)
 	}
@@ -64,7 +54,9 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 		// signature itself is known to be good), or no policy at all.
 		policyOpts = []sgverify.PolicyOption{sgverify.WithoutIdentitiesUnsafe()}
 	}
-	out, err := verifier.Verify(b, sgverify.NewPolicy(sgverify.WithArtifact(bytes.NewReader(artifact)), policyOpts...))
+	// sigstore-go asks the bundle some questions more than once; entity
+	// has it answer each once (entity.go).
+	out, err := verifier.Verify(newEntity(b), sgverify.NewPolicy(sgverify.WithArtifact(bytes.NewReader(artifact)), policyOpts...))
 	if err != nil {
 		var idErr *sgverify.ErrNoMatchingCertificateIdentity
 		if errors.As(err, &idErr) {
@@ -119,6 +111,27 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 		}
 	}
 	return res, nil
+}
+
+// newBundle returns the bundle sigstore-go verifies for one signature,
+// validated by bundle.NewBundle. Nothing changes it afterwards.
+func newBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte) (*bundle.Bundle, error) {
+	pb := &protobundle.Bundle{
+		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content:     &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: cert.Raw}},
+			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
+		},
+		Content: &protobundle.Bundle_MessageSignature{MessageSignature: content},
+	}
+	if len(timestamps) > 0 {
+		tvd := &protobundle.TimestampVerificationData{}
+		for _, t := range timestamps {
+			tvd.Rfc3161Timestamps = append(tvd.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: t})
+		}
+		pb.VerificationMaterial.TimestampVerificationData = tvd
+	}
+	return bundle.NewBundle(pb)
 }
 
 // entryProblem says why tle is not a valid log entry under the trust

@@ -27,6 +27,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,8 +69,10 @@ type Verifier struct {
 	log      Log
 	policies map[string]policy  // by object type: "commit", "tag", "" (other)
 	plain    *sgverify.Verifier // for signatures with no timestamp
-	stamped  *sgverify.Verifier // for signatures with one RFC 3161 timestamp
-	scts     memo[struct{}]     // certificates whose SCT verified
+	// stampedOpts configure the verifier for signatures with one RFC 3161
+	// timestamp; stampedVerifier makes one per such signature.
+	stampedOpts []sgverify.VerifierOption
+	scts        memo[struct{}] // certificates whose SCT verified
 }
 
 // policy is the part of the identity policy that covers one object type,
@@ -119,7 +122,8 @@ func New(trust root.TrustedMaterial, o Options) (*Verifier, error) {
 	if v.plain, err = sgverify.NewVerifier(v.trust, base...); err != nil {
 		return nil, err
 	}
-	if v.stamped, err = sgverify.NewVerifier(v.trust, append(base, sgverify.WithSignedTimestamps(1))...); err != nil {
+	v.stampedOpts = append(slices.Clip(base), sgverify.WithSignedTimestamps(1))
+	if _, err = v.stampedVerifier(); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -237,6 +241,13 @@ func (v *Verifier) Verify(ctx context.Context, payload, sig []byte, objectID fun
 	}
 	res.Online = online
 	return res, nil
+}
+
+// stampedVerifier returns a sigstore-go verifier for one signature with a
+// timestamp: its trust material is the Verifier's, with timestamp
+// authorities that answer each question about the token once.
+func (v *Verifier) stampedVerifier() (*sgverify.Verifier, error) {
+	return sgverify.NewVerifier(forOneSignature(v.trust), v.stampedOpts...)
 }
 
 func known(typ asn1.ObjectIdentifier) bool {
