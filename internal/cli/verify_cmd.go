@@ -147,6 +147,7 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if err != nil {
 		return &exitError{code: 2, err: err, hints: policyHints(err, true)}
 	}
+	relaxGC()
 	src, err := resolve(ctx)
 	if err != nil {
 		return err
