@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -178,15 +177,6 @@ func timeOp(o op, d time.Duration) cost {
 			}
 		}
 	}
-}
-
-// cpuTime is the CPU time (user+system) this process has used, in ns.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func median(s []float64) float64 {
