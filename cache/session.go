@@ -68,14 +68,14 @@ func (set Settings) withDefaults() Settings {
 }
 
 // A Session is one gitsign process's use of the cache that Settings
-// choose: an Agent that never stands in the way of a signature. A cache
-// that cannot be used
-// costs at most its timeout and one warning (Settings.Warn) per Session,
-// and then behaves as an empty one: Get misses and Put does nothing. Only
-// List and Clear return the failure, an *UnavailableError, for commands
-// that show or clear the cache. Get also checks expiry with the Session's
-// own clock, whatever the agent's says. A Session is safe for concurrent
-// use.
+// choose: it wraps that Agent (the agent's Client, or the Keyring) and is
+// an Agent itself, one that never stands in the way of a signature. A
+// cache that cannot be used costs at most its timeout and one warning
+// (Settings.Warn) per Session, and then behaves as an empty one: Get
+// misses and Put does nothing. Only List and Clear return the failure, an
+// *UnavailableError, for commands that show or clear the cache. Get also
+// checks expiry with the Session's own clock, whatever the agent's says.
+// A Session is safe for concurrent use.
 type Session struct {
 	set     Settings
 	agent   Agent  // nil: no cache
