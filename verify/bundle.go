@@ -15,6 +15,7 @@ import (
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 
@@ -64,6 +65,9 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 		}
 		if why := v.entryProblem(tle); why != "" {
 			return nil, fail(Bad, cert, "no valid transparency log entry for this signature: %s (%v)", why, err)
+		}
+		if why := v.issuerProblem(cert); why != "" {
+			return nil, fail(Bad, cert, "%v: %s", err, why)
 		}
 		return nil, fail(Bad, cert, "%v", err)
 	}
@@ -217,4 +221,34 @@ func formatTimes(times []time.Time) string {
 		out = append(out, t.UTC().Format(time.RFC3339))
 	}
 	return strings.Join(out, " and ")
+}
+
+// issuerProblem says, after sigstore-go refused a signature, when no
+// certificate authority of the trusted root holds the key that issued the
+// signing certificate (its authority key id matches no trusted CA
+// certificate's subject key id): a missing or wrong intermediate. It only
+// words the failure; the verdict is sigstore-go's. "" when a trusted CA
+// has that key, or the certificate names no issuing key.
+func (v *Verifier) issuerProblem(cert *x509.Certificate) string {
+	if len(cert.AuthorityKeyId) == 0 {
+		return ""
+	}
+	for _, ca := range v.trust.FulcioCertificateAuthorities() {
+		var fca *root.FulcioCertificateAuthority
+		switch c := ca.(type) {
+		case *chainMemo:
+			fca = c.ca
+		case *root.FulcioCertificateAuthority:
+			fca = c
+		default:
+			return "" // an authority this check cannot look into
+		}
+		for _, c := range append([]*x509.Certificate{fca.Root}, fca.Intermediates...) {
+			if c != nil && bytes.Equal(c.SubjectKeyId, cert.AuthorityKeyId) {
+				return ""
+			}
+		}
+	}
+	return fmt.Sprintf("no certificate authority in the trusted root holds the key that issued the signing certificate (issuer %q, key id %x): a missing or different Fulcio intermediate?",
+		cert.Issuer.String(), cert.AuthorityKeyId)
 }

@@ -98,6 +98,7 @@ func TestMemoPerTrustRoot(t *testing.T) {
 	mustVerify(t, full, "full trust root", commit(1), sig)
 
 	expectFail(t, f.verifier(trustOpts{noIntermediate: true}), "trust root without the intermediate", commit(1), sig, Bad, "leaf certificate verification failed")
+	expectFail(t, f.verifier(trustOpts{noIntermediate: true}), "trust root without the intermediate", commit(1), sig, Bad, "no certificate authority in the trusted root holds the key that issued the signing certificate")
 	expectFail(t, f.verifier(trustOpts{noCTLog: true}), "trust root without the CT log", commit(1), sig, Bad, "signed certificate timestamp")
 	other := newFakeStack(t, t0.AddDate(1, 0, 0))
 	expectFail(t, other.verifier(trustOpts{}), "another stack's trust root", commit(1), sig, Bad, "")
@@ -110,6 +111,7 @@ func TestMemoPerTrustRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectFail(t, verifierWithEditedRoot(t, dropIntermediates), "public good without the intermediate", vec.payload, vec.sig, Bad, "leaf certificate verification failed")
+	expectFail(t, verifierWithEditedRoot(t, dropIntermediates), "public good without the intermediate", vec.payload, vec.sig, Bad, `(issuer "CN=sigstore-intermediate,O=sigstore.dev"`)
 }
 
 // TestChainMemoAnswers checks the chain memo on its own: a remembered
