@@ -97,6 +97,11 @@ func verifyStream(ctx context.Context, src idSource, workers int, check func(con
 	if err != nil {
 		return err
 	}
+	// ctx ended while the last reports were written: git, killed with it,
+	// may have made the reader fail first, but the cause is ctx's end.
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
 	return readErr
 }
 
