@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/asn1"
 	"encoding/json"
 	"testing"
 
@@ -11,10 +12,22 @@ import (
 
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/rekor"
+	"github.com/gitsign-dev/gitsign/internal/tsa"
 )
 
 // graftEntry returns sig with its embedded log entry replaced by donor's.
 func graftEntry(t *testing.T, sig, donor []byte) []byte {
+	return swapAttribute(t, sig, donor, rekor.OIDTransparencyLogEntry)
+}
+
+// swapToken returns sig with its timestamp token replaced by donor's.
+func swapToken(t *testing.T, sig, donor []byte) []byte {
+	return swapAttribute(t, sig, donor, tsa.OIDTimeStampToken)
+}
+
+// swapAttribute returns sig with its unsigned attribute of type typ
+// replaced by donor's.
+func swapAttribute(t *testing.T, sig, donor []byte, typ asn1.ObjectIdentifier) []byte {
 	t.Helper()
 	p, err := cms.Parse(sig)
 	if err != nil {
@@ -26,11 +39,12 @@ func graftEntry(t *testing.T, sig, donor []byte) []byte {
 	}
 	si := &p.SignedData.SignerInfos[0]
 	for i, a := range si.UnsignedAttrs {
-		if a.Type.Equal(rekor.OIDTransparencyLogEntry) {
-			for _, b := range d.Signer.UnsignedAttrs {
-				if b.Type.Equal(rekor.OIDTransparencyLogEntry) {
-					si.UnsignedAttrs[i] = b
-				}
+		if !a.Type.Equal(typ) {
+			continue
+		}
+		for _, b := range d.Signer.UnsignedAttrs {
+			if b.Type.Equal(typ) {
+				si.UnsignedAttrs[i] = b
 			}
 		}
 	}

@@ -181,34 +181,6 @@ func TestStampedSignature(t *testing.T) {
 	mustVerify(t, v, "first stamped signature after the refusals", commit(1), first)
 }
 
-// swapToken returns sig with its timestamp token replaced by donor's.
-func swapToken(t *testing.T, sig, donor []byte) []byte {
-	t.Helper()
-	p, err := cms.Parse(sig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := cms.Parse(donor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, attr := range p.SignedData.SignerInfos[0].UnsignedAttrs {
-		if !attr.Type.Equal(tsa.OIDTimeStampToken) {
-			continue
-		}
-		for _, other := range d.Signer.UnsignedAttrs {
-			if other.Type.Equal(tsa.OIDTimeStampToken) {
-				p.SignedData.SignerInfos[0].UnsignedAttrs[i] = other
-			}
-		}
-	}
-	der, err := p.SignedData.ContentInfoDER()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cms.Armor(der)
-}
-
 // TestStampedConcurrent shares one Verifier between goroutines verifying
 // timestamped signatures; run with -race. Each verification asks the
 // authority once: nothing one goroutine remembers reaches another.
