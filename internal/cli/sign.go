@@ -60,6 +60,10 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	if err != nil {
 		return fail(err)
 	}
+	if selfChecks(cfg) {
+		// The one-time part of the self-check overlaps with the log upload.
+		verify.WarmUp(cfg.TrustedRoot == "")
+	}
 	signer, err := gitsign.New(signerOptions(cfg, fb))
 	if err != nil {
 		return fail(err)
@@ -96,6 +100,11 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	return nil
 }
 
+// selfChecks says whether selfCheck runs for this configuration.
+func selfChecks(cfg *config.Config) bool {
+	return cfg.TrustedRoot != "" || cfg.Fulcio == config.Default().Fulcio
+}
+
 // selfCheck verifies a new signature the way a verifier will (chain, SCT,
 // log entry, timestamp, and that it names the identity it was made for),
 // before git stores it. An online-mode signature is checked against the
@@ -103,7 +112,7 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 // the trust material for the Fulcio in use is known: a configured trusted
 // root, or the public-good instance, whose root is built in.
 func selfCheck(ctx context.Context, cfg *config.Config, payload []byte, sig *gitsign.Signature) error {
-	if cfg.TrustedRoot == "" && cfg.Fulcio != config.Default().Fulcio {
+	if !selfChecks(cfg) {
 		return nil
 	}
 	sum, err := certinfo.Of(sig.Cert)

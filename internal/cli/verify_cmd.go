@@ -121,6 +121,8 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// Overlaps with the git processes below.
+	verify.WarmUp(f.trustedRoot == "")
 	if err := checkRepository(ctx); err != nil {
 		return err
 	}

@@ -44,6 +44,9 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	}
 	ctx, stop := signalContext()
 	defer stop()
+	// The configuration is not known yet, and its default is the built-in
+	// root; warming up overlaps with git config.
+	verify.WarmUp(true)
 	cfg, err := config.Load(ctx)
 	if err != nil {
 		return errsig(2, err)
