@@ -30,6 +30,7 @@ var openMessages = tty.Open
 func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error {
 	ctx, stop := signalContext()
 	defer stop()
+	oneShotGC()
 	cfg, err := loadConfig(ctx)
 	if err != nil {
 		return err

@@ -47,6 +47,7 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	// The configuration is not known yet, and its default is the built-in
 	// root; warming up overlaps with git config.
 	verify.WarmUp(true)
+	oneShotGC()
 	cfg, err := config.Load(ctx)
 	if err != nil {
 		return errsig(2, err)

@@ -14,8 +14,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -151,19 +149,4 @@ func (p *reportWriter) close() error {
 	}
 	_, err := io.WriteString(p.w, end)
 	return err
-}
-
-// rangeGCPercent is the garbage collector's target while a range is
-// verified. Each object allocates a few hundred KiB that is garbage as
-// soon as its result is printed, while what stays live is bounded by the
-// pipeline's window (a few MiB), so a collection every 100% of growth
-// costs a third of the CPU (measured on 1,000 commits) and buys nothing.
-// At 400% the heap stays a small, constant multiple of that window.
-const rangeGCPercent = 400
-
-// relaxGC sets rangeGCPercent, unless GOGC says otherwise.
-func relaxGC() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(rangeGCPercent)
-	}
 }
