@@ -38,7 +38,7 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 			return nil, fail(Unverifiable, cert, "%v", err)
 		}
 	}
-	b, err := newBundle(cert, content, tle, timestamps)
+	ent, err := newBundle(cert, content, tle, timestamps)
 	if err != nil {
 		return nil, fail(Bad, cert, "log entry: %v", err)
 	}
@@ -55,9 +55,9 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 		// signature itself is known to be good), or no policy at all.
 		policyOpts = []sgverify.PolicyOption{sgverify.WithoutIdentitiesUnsafe()}
 	}
-	// sigstore-go asks the bundle some questions more than once; entity
-	// has it answer each once (entity.go).
-	out, err := verifier.Verify(newEntity(b), sgverify.NewPolicy(sgverify.WithArtifact(bytes.NewReader(artifact)), policyOpts...))
+	// sigstore-go asks the bundle some questions more than once; the
+	// entity answers each once (entity.go).
+	out, err := verifier.Verify(ent, sgverify.NewPolicy(sgverify.WithArtifact(bytes.NewReader(artifact)), policyOpts...))
 	if err != nil {
 		var idErr *sgverify.ErrNoMatchingCertificateIdentity
 		if errors.As(err, &idErr) {
@@ -117,16 +117,59 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 	return res, nil
 }
 
-// newBundle returns the bundle sigstore-go verifies for one signature,
-// validated by bundle.NewBundle. Nothing changes it afterwards.
-func newBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte) (*bundle.Bundle, error) {
+// newBundle returns the bundle sigstore-go verifies for one signature and
+// its log entry, parsed once by sigstore-go's own parser.
+//
+// bundle.NewBundle would parse the entry twice per signature: once inside
+// its validation, which keeps the result to itself, and again when Verify
+// asks the bundle for its entries; each parse of a hashedrekord body has
+// rekor's type validation verify the signature again. So newBundle splits
+// what NewBundle does:
+//
+//  1. bundle.NewBundle validates a copy of the bundle without its log
+//     entries: media type, content, verification material;
+//  2. the bundle's own TlogEntries parses the entries, once;
+//  3. the one rule of NewBundle's validation that looks at entries is
+//     applied here: a v0.3 bundle's entries need an inclusion proof (this
+//     requires one of every entry, where NewBundle requires one of any;
+//     there is only ever one).
+//
+// newEntity then hands the parsed entries to Verify. Nothing changes the
+// bundle afterwards. TestNewBundleDifferential checks, over every vector
+// and every mutation of the sweep, that this refuses at least everything
+// bundle.NewBundle refuses; rerun it on each sigstore-go upgrade.
+func newBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte) (*entity, error) {
+	pb := protoBundle(cert, content, nil, timestamps)
+	if _, err := bundle.NewBundle(pb); err != nil {
+		return nil, err
+	}
+	pb.VerificationMaterial.TlogEntries = []*protorekor.TransparencyLogEntry{tle}
+	b := &bundle.Bundle{Bundle: pb}
+	entries, err := b.TlogEntries()
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if !e.HasInclusionProof() {
+			return nil, errors.New("inclusion proof missing in bundle (required for bundle v0.2)")
+		}
+	}
+	return newEntity(b, entries), nil
+}
+
+// protoBundle is the protobuf bundle of one signature: a v0.3 bundle with
+// the leaf certificate, the message signature, the log entry (when not
+// nil) and any timestamps.
+func protoBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte) *protobundle.Bundle {
 	pb := &protobundle.Bundle{
 		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
 		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content:     &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: cert.Raw}},
-			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
+			Content: &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: cert.Raw}},
 		},
 		Content: &protobundle.Bundle_MessageSignature{MessageSignature: content},
+	}
+	if tle != nil {
+		pb.VerificationMaterial.TlogEntries = []*protorekor.TransparencyLogEntry{tle}
 	}
 	if len(timestamps) > 0 {
 		tvd := &protobundle.TimestampVerificationData{}
@@ -135,7 +178,7 @@ func newBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tl
 		}
 		pb.VerificationMaterial.TimestampVerificationData = tvd
 	}
-	return bundle.NewBundle(pb)
+	return pb
 }
 
 // entryProblem says why tle is not a valid log entry under the trust
@@ -176,8 +219,11 @@ func messageSignature(artifact, sig []byte) *protocommon.MessageSignature {
 	}
 }
 
-// embeddedEntry decodes the log entry embedded in the signature and gives
-// a hashedrekord v0.0.1 entry back its body, rebuilt from the signature.
+// embeddedEntry decodes the log entry embedded in the signature, rebuilds
+// its body from the signature (hashedrekord v0.0.1 entries are embedded
+// without one; a v0.0.2 entry's must be exactly the rebuilt one) and
+// checks that its unsigned fields equal the signed values they stand for
+// (rekor.CheckBinding).
 func embeddedEntry(raw, attrs []byte, p *cms.Parsed) (*protorekor.TransparencyLogEntry, error) {
 	var octets []byte
 	if rest, err := asn1.Unmarshal(raw, &octets); err != nil || len(rest) != 0 {
@@ -190,11 +236,23 @@ func embeddedEntry(raw, attrs []byte, p *cms.Parsed) (*protorekor.TransparencyLo
 	if tle.KindVersion.GetKind() != "hashedrekord" {
 		return nil, fmt.Errorf("embedded log entry is a %q, want hashedrekord", tle.KindVersion.GetKind())
 	}
-	if tle.KindVersion.GetVersion() == "0.0.1" {
-		digest := sha256.Sum256(attrs)
+	digest := sha256.Sum256(attrs)
+	switch tle.KindVersion.GetVersion() {
+	case "0.0.1":
 		if tle.CanonicalizedBody, err = rekor.HashedRekordV001(digest[:], p.Signer.Signature, p.Cert); err != nil {
 			return nil, err
 		}
+	case "0.0.2":
+		body, err := rekor.HashedRekordV002(digest[:], p.Signer.Signature, p.Cert)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(tle.CanonicalizedBody, body) {
+			return nil, errors.New("log entry: its canonicalized_body is not the body Rekor v2 logs for this signature and certificate")
+		}
+	}
+	if err := rekor.CheckBinding(tle); err != nil {
+		return nil, err
 	}
 	return tle, nil
 }

@@ -58,6 +58,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 )
 
@@ -66,6 +67,9 @@ import (
 // this file). Not safe for concurrent use.
 type entity struct {
 	*bundle.Bundle
+
+	// entries are the bundle's log entries, parsed once by newBundle.
+	entries []*tlog.Entry
 
 	sigDone bool
 	sig     sgverify.SignatureContent
@@ -78,10 +82,17 @@ type entity struct {
 
 var _ sgverify.SignedEntity = (*entity)(nil)
 
-// newEntity wraps b, which bundle.NewBundle validated and nobody changes
-// afterwards.
-func newEntity(b *bundle.Bundle) *entity {
-	return &entity{Bundle: b}
+// newEntity wraps b, which newBundle validated and nobody changes
+// afterwards, and entries, its log entries as b.TlogEntries parsed them.
+func newEntity(b *bundle.Bundle, entries []*tlog.Entry) *entity {
+	return &entity{Bundle: b, entries: entries}
+}
+
+// TlogEntries are the bundle's log entries, as its own TlogEntries parsed
+// them once in newBundle. Each caller gets its own slice; sigstore-go
+// only reads the entries.
+func (e *entity) TlogEntries() ([]*tlog.Entry, error) {
+	return slices.Clone(e.entries), nil
 }
 
 // SignatureContent is the bundle's, built once. The value is immutable

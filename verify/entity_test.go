@@ -18,9 +18,10 @@ import (
 	"github.com/gitsign-dev/gitsign/internal/tsa"
 )
 
-// stampedBundle returns the bundle verifyBundle builds for a timestamped
-// offline-mode signature from the fake stack, and its certificate.
-func stampedBundle(t *testing.T) (*bundle.Bundle, identity) {
+// stampedBundle returns the entity verifyBundle builds for a timestamped
+// offline-mode signature from the fake stack, the same bundle as
+// bundle.NewBundle makes it, and the signer's certificate.
+func stampedBundle(t *testing.T) (*entity, *bundle.Bundle, identity) {
 	t.Helper()
 	f := newFakeStack(t, t0.AddDate(1, 0, 0))
 	id := f.issue(t0)
@@ -37,19 +38,23 @@ func stampedBundle(t *testing.T) (*bundle.Bundle, identity) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := newBundle(p.Cert, messageSignature(attrs, p.Signer.Signature), tle, [][]byte{timeStampResp(p.UnsignedAttribute(tsa.OIDTimeStampToken))})
+	content, stamps := messageSignature(attrs, p.Signer.Signature), [][]byte{timeStampResp(p.UnsignedAttribute(tsa.OIDTimeStampToken))}
+	e, err := newBundle(p.Cert, content, tle, stamps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b, id
+	b, err := bundle.NewBundle(protoBundle(p.Cert, content, tle, stamps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, b, id
 }
 
 // TestEntityAnswersAsBundle: every answer the entity gives is the
 // bundle's, and a caller that edits the certificate it was given (as
 // sigstore-go does) changes no other caller's.
 func TestEntityAnswersAsBundle(t *testing.T) {
-	b, id := stampedBundle(t)
-	e := newEntity(b)
+	e, b, id := stampedBundle(t)
 
 	want, err := b.VerificationContent()
 	if err != nil {
@@ -117,7 +122,7 @@ func TestEntityAnswersAsBundle(t *testing.T) {
 // TestEntityPassesErrors: a bundle that cannot answer makes the entity
 // give the same error, every time.
 func TestEntityPassesErrors(t *testing.T) {
-	e := newEntity(&bundle.Bundle{Bundle: &protobundle.Bundle{}})
+	e := newEntity(&bundle.Bundle{Bundle: &protobundle.Bundle{}}, nil)
 	for range 2 {
 		if _, err := e.VerificationContent(); !errors.Is(err, bundle.ErrMissingVerificationMaterial) {
 			t.Errorf("verification content: %v", err)

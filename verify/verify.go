@@ -184,7 +184,19 @@ var unsignedAttributes = []asn1.ObjectIdentifier{rekor.OIDTransparencyLogEntry, 
 // Verify checks sig, a signature as git stores it (armored), over payload,
 // the object bytes it signs. objectID returns the id of the signed object;
 // it is needed only for online-mode signatures.
+//
+// A commit or tag payload that repeats a header git allows once (tree,
+// author, committer; object, type, tag, tagger) is refused as Bad before
+// the signature is read: git and other readers would disagree about what
+// it says (GHSA-7rmh-48mx-2vwc). To verify a whole object as git stores
+// it, with the checks only the whole object allows, use VerifyObject.
 func (v *Verifier) Verify(ctx context.Context, payload, sig []byte, objectID func() (string, error)) (*Result, error) {
+	typ, _ := gitobj.Type(payload) // "" for other payloads: only rules for any object type apply
+	if typ != "" {
+		if err := gitobj.CheckHeaders(typ, payload); err != nil {
+			return nil, fail(Bad, nil, "%v", err)
+		}
+	}
 	p, err := cms.Parse(sig)
 	if err != nil {
 		return nil, fail(Unverifiable, nil, "%v", err)
@@ -234,7 +246,6 @@ func (v *Verifier) Verify(ctx context.Context, payload, sig []byte, objectID fun
 		content = messageSignature(artifact, entrySig)
 		timestamps = nil // the reference's online flow signs the id, not the CMS signature
 	}
-	typ, _ := gitobj.Type(payload) // "" for other payloads: only rules for any object type apply
 	res, err := v.verifyBundle(cert, content, tle, timestamps, artifact, typ)
 	if err != nil {
 		return nil, err

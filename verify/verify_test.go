@@ -174,24 +174,37 @@ func TestPolicyComplete(t *testing.T) {
 	}
 }
 
-// TestTamperedEntries changes one part of an embedded log entry at a time.
+// TestTamperedEntries changes one part of an embedded log entry at a time:
+// each fails, as a bad signature where a log's signature or proof no longer
+// verifies, and as a signature in a form gitsign refuses where an unsigned
+// field no longer equals the signed value it stands for (the error names
+// the field).
 func TestTamperedEntries(t *testing.T) {
 	vec := vectors(t, "commits")[0]
 	v := builtinVerifier(t, billy)
-	for name, edit := range map[string]func(*protorekor.TransparencyLogEntry){
-		"inclusion proof hash corrupted":         func(e *protorekor.TransparencyLogEntry) { e.InclusionProof.Hashes[0][0] ^= 1 },
-		"root hash corrupted":                    func(e *protorekor.TransparencyLogEntry) { e.InclusionProof.RootHash[0] ^= 1 },
-		"integrated time in the future":          func(e *protorekor.TransparencyLogEntry) { e.IntegratedTime += 86400 * 365 },
-		"integrated time before the certificate": func(e *protorekor.TransparencyLogEntry) { e.IntegratedTime -= 3600 },
-		"SET corrupted":                          func(e *protorekor.TransparencyLogEntry) { e.InclusionPromise.SignedEntryTimestamp[10] ^= 1 },
-		"log index changed":                      func(e *protorekor.TransparencyLogEntry) { e.LogIndex++ },
-		"checkpoint signature corrupted": func(e *protorekor.TransparencyLogEntry) {
+	for _, c := range []struct {
+		name string
+		edit func(*protorekor.TransparencyLogEntry)
+		kind Kind
+		want string
+	}{
+		{"inclusion proof hash corrupted", func(e *protorekor.TransparencyLogEntry) { e.InclusionProof.Hashes[0][0] ^= 1 }, Bad, "does not match expected root"},
+		{"root hash corrupted", func(e *protorekor.TransparencyLogEntry) { e.InclusionProof.RootHash[0] ^= 1 }, Unverifiable, "root_hash"},
+		{"tree size changed", func(e *protorekor.TransparencyLogEntry) { e.InclusionProof.TreeSize++ }, Unverifiable, "tree_size"},
+		{"proof index past the entry's", func(e *protorekor.TransparencyLogEntry) { e.InclusionProof.LogIndex = e.LogIndex + 1 }, Unverifiable, "log_index"},
+		{"proof index changed", func(e *protorekor.TransparencyLogEntry) { e.InclusionProof.LogIndex-- }, Bad, "does not match expected root"},
+		{"SET removed", func(e *protorekor.TransparencyLogEntry) { e.InclusionPromise = nil }, Unverifiable, "inclusion_promise"},
+		{"integrated time in the future", func(e *protorekor.TransparencyLogEntry) { e.IntegratedTime += 86400 * 365 }, Bad, "signed entry timestamp"},
+		{"integrated time before the certificate", func(e *protorekor.TransparencyLogEntry) { e.IntegratedTime -= 3600 }, Bad, "signed entry timestamp"},
+		{"SET corrupted", func(e *protorekor.TransparencyLogEntry) { e.InclusionPromise.SignedEntryTimestamp[10] ^= 1 }, Bad, "signed entry timestamp"},
+		{"log index changed", func(e *protorekor.TransparencyLogEntry) { e.LogIndex++ }, Bad, "signed entry timestamp"},
+		{"checkpoint signature corrupted", func(e *protorekor.TransparencyLogEntry) {
 			c := []byte(e.InclusionProof.Checkpoint.Envelope)
 			c[len(c)-5] ^= 1
 			e.InclusionProof.Checkpoint.Envelope = string(c)
-		},
+		}, Bad, "checkpoint"},
 	} {
-		expectFail(t, v, name, vec.payload, editEntry(t, vec.sig, edit), Bad, "")
+		expectFail(t, v, c.name, vec.payload, editEntry(t, vec.sig, c.edit), c.kind, c.want)
 	}
 }
 

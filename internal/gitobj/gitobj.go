@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // Type returns the object type of a signing payload, judged by its first
@@ -93,9 +95,11 @@ func Split(typ string, raw []byte) (payload, sig []byte, err error) {
 //
 // A commit's signature is its header for the repository's format, gpgsig
 // or gpgsig-sha256, whose continuation lines lose their leading space.
-// Any other header line starting "gpgsig" (the other format's signature,
-// but also gpgsigx) is, with its continuation lines, neither signature
-// nor payload, as in git. A tag's signature is everything from the last
+// git leaves any other header line starting "gpgsig" (the other format's
+// signature, but also gpgsigx or a bare gpgsig), with its continuation
+// lines, out of the payload it verifies, so such a line could be added,
+// changed or removed without breaking the signature: a commit that has
+// one is refused. A tag's signature is everything from the last
 // line that starts with a signature armor git knows (PGP SIGNATURE, PGP
 // MESSAGE, SIGNED MESSAGE, SSH SIGNATURE), so text after the signature
 // block stays in the signature. Objects with more than one signature
@@ -184,14 +188,15 @@ func tagSignature(raw []byte) int {
 }
 
 // splitCommit reads the header block line by line, up to the first empty
-// line, taking header (and its continuation lines) as the signature and
-// leaving every other line starting "gpgsig" (and its continuation lines)
-// out of the payload.
+// line, taking header (and its continuation lines) as the signature, and
+// refusing every other line starting "gpgsig", which git would leave out
+// of the payload.
 func splitCommit(raw []byte, header string) ([]byte, []byte, error) {
 	sigPrefix := []byte(header + " ")
 	var payload, sig []byte
 	found := 0
-	inSig, other := false, false
+	inSig := false
+	other := "" // the first other gpgsig... header: the object is refused
 	for off := 0; off < len(raw); {
 		line := raw[off:]
 		if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
@@ -209,24 +214,31 @@ func splitCommit(raw []byte, header string) ([]byte, []byte, error) {
 			continue
 		case bytes.HasPrefix(line, sigPrefix):
 			found++
-			inSig, other = true, false
+			inSig = true
 			sig = append(sig, line[len(sigPrefix):]...)
 			continue
 		case bytes.HasPrefix(line, []byte("gpgsig")):
-			other = true
-		case other && line[0] != ' ':
-			other = false
+			// git leaves such a header out of what it verifies, so
+			// anyone could add, change or remove it: a new object id for
+			// a signature that stays good, and room to hide data.
+			if other == "" {
+				name, _, _ := bytes.Cut(bytes.TrimSuffix(line, []byte("\n")), []byte(" "))
+				other = string(name)
+			}
+			inSig = false
+			continue
 		}
 		inSig = false
-		if !other {
-			payload = append(payload, line...)
-		}
+		payload = append(payload, line...)
 	}
 	if found == 0 {
 		return nil, nil, errors.New("commit is not signed")
 	}
 	if found > 1 {
 		return nil, nil, errors.New("commit has more than one signature header")
+	}
+	if other != "" {
+		return nil, nil, fmt.Errorf("commit has a %s header besides its %s signature: git does not verify it, so it could be changed without breaking the signature", printable.String(other), header)
 	}
 	return payload, sig, nil
 }

@@ -179,16 +179,20 @@ func TestSplitForCommitHeaders(t *testing.T) {
 		{"sha256 header in sha256", SHA256,
 			"tree x\n" + cm + "gpgsig-sha256 A\n B\nauthor y\n\nmsg\n",
 			"tree x\n" + cm + "author y\n\nmsg\n", "A\nB\n"},
+		// git leaves any other header starting "gpgsig" out of the
+		// payload, so nothing covers it: such commits are refused.
 		{"both headers in sha1", SHA1,
 			"tree x\n" + cm + "gpgsig-sha256 C\n D\ngpgsig A\n B\nauthor y\n\nmsg\n",
-			"tree x\n" + cm + "author y\n\nmsg\n", "A\nB\n"},
+			"refuse", "gpgsig-sha256 header besides its gpgsig signature"},
 		{"both headers in sha256", SHA256,
 			"tree x\n" + cm + "gpgsig-sha256 C\n D\ngpgsig A\n B\nauthor y\n\nmsg\n",
-			"tree x\n" + cm + "author y\n\nmsg\n", "C\nD\n"},
-		// git leaves any header starting "gpgsig" out of the payload.
-		{"gpgsigx is left out", SHA1,
+			"refuse", "gpgsig header besides its gpgsig-sha256 signature"},
+		{"gpgsigx beside the signature", SHA1,
 			"tree x\n" + cm + "gpgsigx junk\n more\ngpgsig A\nauthor y\n\nmsg\n",
-			"tree x\n" + cm + "author y\n\nmsg\n", "A\n"},
+			"refuse", "gpgsigx header besides"},
+		{"bare gpgsig beside the signature", SHA1,
+			"tree x\n" + cm + "gpgsig A\ngpgsig\n\nmsg\n",
+			"refuse", "gpgsig header besides"},
 		{"gpgsigx alone is no signature", SHA1,
 			"tree x\n" + cm + "gpgsigx A\n B\n\nmsg\n", "", ""},
 		{"gpgsig without a space is no signature", SHA1,
@@ -210,6 +214,12 @@ func TestSplitForCommitHeaders(t *testing.T) {
 			if tt.payload == "" {
 				if err == nil || err.Error() != "commit is not signed" {
 					t.Fatalf("got %q %q %v, want not signed", p, s, err)
+				}
+				return
+			}
+			if tt.payload == "refuse" {
+				if err == nil || !strings.Contains(err.Error(), tt.sig) {
+					t.Fatalf("got %q %q %v, want an error containing %q", p, s, err, tt.sig)
 				}
 				return
 			}

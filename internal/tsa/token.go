@@ -2,9 +2,11 @@ package tsa
 
 import (
 	"bytes"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gitsign-dev/gitsign/internal/cms"
 )
@@ -13,14 +15,34 @@ import (
 var oidTSTInfo = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
 
 // CheckTokenForm checks that a TimeStampToken embedded in a signature is
-// in the form a Sigstore timestamp authority issues: a DER ContentInfo,
-// re-encoding to the same bytes, holding a SignedData over a TSTInfo with
-// one SignerInfo that has no unsigned attributes, and exactly one
-// certificate, the one that SignerInfo names. The authority signs
-// everything else in the token, so these rules leave nobody but the
-// authority a way to change the token's bytes (and with them the id of
-// the object it is embedded in). It checks form only: sigstore-go
-// verifies the token against the trusted root.
+// in the one form a Sigstore timestamp authority issues, so that nobody
+// but the authority can change the token's bytes (and with them the id of
+// the object it is embedded in). The authority's signature covers the
+// TSTInfo and the signed attributes, and nothing else: the SignedData
+// version, its digestAlgorithms set, the algorithm identifiers of the
+// SignerInfo, the certificates and any unsigned attributes are the
+// token's framing, and verifiers (sigstore-go, through digitorus/pkcs7)
+// accept many spellings of each. The form, checked field by field and then
+// by re-encoding the whole token and comparing bytes:
+//
+//   - a DER ContentInfo holding a SignedData of version 3 (RFC 5652 for a
+//     content type other than id-data) over an attached id-ct-TSTInfo;
+//   - exactly one SignerInfo, of version 1, naming its certificate by
+//     issuer and serial number, with no unsigned attributes;
+//   - its digest algorithm SHA-256, SHA-384 or SHA-512 with parameters
+//     absent, and digestAlgorithms exactly that one algorithm, byte for
+//     byte;
+//   - its signature algorithm ECDSA with that same hash
+//     (ecdsa-with-SHA256/384/512), parameters absent: every Sigstore
+//     authority signs with ECDSA; an RSA authority's token is refused;
+//   - exactly one certificate, the one the SignerInfo names, and no CRLs.
+//
+// Every token of the Sigstore authorities (public-good, staging, and the
+// timestamp-authority server of the local stack) has this form, and so
+// does GitHub's; what differs between other authorities (NULL parameters,
+// RSA, several certificates) is refused rather than allowed in several
+// spellings. It checks form only: sigstore-go verifies the token against
+// the trusted root.
 //
 // The caller bounds the token's size and nesting (it is part of a
 // signature that cms.Parse has checked).
@@ -41,6 +63,9 @@ func CheckTokenForm(token []byte) (err error) {
 	if again, err := sd.ContentInfoDER(); err != nil || !bytes.Equal(again, token) {
 		return errors.New("timestamp token: not in canonical DER form (its re-encoding differs)")
 	}
+	if sd.Version != 3 {
+		return fmt.Errorf("timestamp token: SignedData version %d, want 3", sd.Version)
+	}
 	if !sd.EncapContentInfo.EContentType.Equal(oidTSTInfo) {
 		return fmt.Errorf("timestamp token: content type %s, want id-ct-TSTInfo", sd.EncapContentInfo.EContentType)
 	}
@@ -48,6 +73,12 @@ func CheckTokenForm(token []byte) (err error) {
 		return fmt.Errorf("timestamp token: %d signers, want 1", len(sd.SignerInfos))
 	}
 	si := sd.SignerInfos[0]
+	if si.Version != 1 || si.SID.Class != asn1.ClassUniversal || si.SID.Tag != asn1.TagSequence {
+		return fmt.Errorf("timestamp token: SignerInfo version %d, want 1 naming its certificate by issuer and serial number", si.Version)
+	}
+	if err := checkAlgorithms(sd.DigestAlgorithms, si.DigestAlgorithm, si.SignatureAlgorithm); err != nil {
+		return fmt.Errorf("timestamp token: %v", err)
+	}
 	if len(si.UnsignedAttrs) != 0 {
 		return fmt.Errorf("timestamp token: %d unsigned attributes, want none", len(si.UnsignedAttrs))
 	}
@@ -65,4 +96,48 @@ func CheckTokenForm(token []byte) (err error) {
 		return errors.New("timestamp token: its certificate is not the one its signer names")
 	}
 	return nil
+}
+
+// The hashes a token may be made with, and the ECDSA signature algorithm
+// that goes with each.
+var (
+	oidSHA256 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	oidSHA384 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
+	oidSHA512 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+
+	ecdsaWith = map[string]asn1.ObjectIdentifier{
+		oidSHA256.String(): {1, 2, 840, 10045, 4, 3, 2},
+		oidSHA384.String(): {1, 2, 840, 10045, 4, 3, 3},
+		oidSHA512.String(): {1, 2, 840, 10045, 4, 3, 4},
+	}
+)
+
+// checkAlgorithms checks the algorithm identifiers no signature covers:
+// the SignerInfo's digest (a SHA-2 hash, parameters absent), the
+// SignedData's digestAlgorithms (exactly that one), and the signature
+// algorithm (ECDSA with that hash, parameters absent).
+func checkAlgorithms(set []pkix.AlgorithmIdentifier, digest, sig pkix.AlgorithmIdentifier) error {
+	want, ok := ecdsaWith[digest.Algorithm.String()]
+	if !ok || len(digest.Parameters.FullBytes) != 0 {
+		return fmt.Errorf("digest algorithm %s, want SHA-256, SHA-384 or SHA-512 without parameters", describe(digest))
+	}
+	if len(set) != 1 || !set[0].Algorithm.Equal(digest.Algorithm) || len(set[0].Parameters.FullBytes) != 0 {
+		var names []string
+		for _, a := range set {
+			names = append(names, describe(a))
+		}
+		return fmt.Errorf("digestAlgorithms {%s}, want exactly the signer's %s", strings.Join(names, ", "), describe(digest))
+	}
+	if !sig.Algorithm.Equal(want) || len(sig.Parameters.FullBytes) != 0 {
+		return fmt.Errorf("signature algorithm %s, want %s (ECDSA with the signer's digest) without parameters", describe(sig), want)
+	}
+	return nil
+}
+
+// describe names an AlgorithmIdentifier for messages.
+func describe(a pkix.AlgorithmIdentifier) string {
+	if len(a.Parameters.FullBytes) != 0 {
+		return a.Algorithm.String() + " with parameters"
+	}
+	return a.Algorithm.String()
 }
