@@ -5,11 +5,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 
 	"github.com/gitsign-dev/gitsign/cache"
+	"github.com/gitsign-dev/gitsign/internal/certinfo"
 	"github.com/gitsign-dev/gitsign/oauth"
 )
 
@@ -17,19 +20,32 @@ import (
 // certificate chain Fulcio issued for it, leaf first.
 //
 // It first asks the Cache, when there is one. A hit is returned with a nil
-// token, and neither the TokenSource nor Fulcio is asked. On a miss it gets
-// an identity token from the TokenSource, makes a fresh P-256 key, asks
-// Fulcio for a certificate binding the key to the token's identity, and
-// gives the result to the Cache. A cache that fails is reported to
-// Options.Warn, never a failed Credential.
+// token, and neither Fulcio nor the TokenSource's login is asked. On a
+// miss it gets an identity token from the TokenSource, makes a fresh P-256
+// key, asks Fulcio for a certificate binding the key to the token's
+// identity, and gives the result to the Cache, in place of what the key
+// held. A cache that fails is reported to Options.Warn, never a failed
+// Credential.
+//
+// An explicit token (see [ExplicitTokenSource]) decides the identity: a
+// cached credential is used for it only if its certificate names the
+// token's identity and issuer, as far as the token's claims can tell
+// (see certifies). Otherwise the token logs in, and its credential
+// replaces the cached one, so that the next signature with the same token
+// uses it. A source that cannot say who its explicit token
+// names does not use the cache at all. The token is not verified here
+// (Fulcio verifies it); it only chooses between the cached credential and
+// a login, so a token that claims to be alice gets at most what signing
+// with no token at all would get: the cached credential.
 //
 // A failed token source or Fulcio request is a *StageError; nothing is
 // cached then.
 func (s *Signer) Credential(ctx context.Context) (*cache.Credential, *oauth.IDToken, error) {
-	if s.o.Cache != nil {
+	explicit, want := s.explicitIdentity()
+	if s.o.Cache != nil && (!explicit || want != nil) {
 		c, err := s.o.Cache.Get(s.o.CacheKey)
 		switch {
-		case err == nil && usable(c):
+		case err == nil && usable(c) && (want == nil || certifies(c.Chain[0], want)):
 			return c, nil, nil
 		case err != nil && !errors.Is(err, cache.ErrNotFound):
 			s.warn(err)
@@ -45,6 +61,49 @@ func (s *Signer) Credential(ctx context.Context) (*cache.Credential, *oauth.IDTo
 		}
 	}
 	return c, tok, nil
+}
+
+// explicitIdentity asks an ExplicitTokenSource who its explicit token
+// names. explicit reports that there is such a token; want is who it
+// names, nil when it cannot be read (Token will say why).
+func (s *Signer) explicitIdentity() (explicit bool, want *oauth.Identity) {
+	es, ok := s.o.Tokens.(ExplicitTokenSource)
+	if !ok {
+		return false, nil
+	}
+	id, err := es.ExplicitIdentity()
+	if err != nil {
+		return true, nil
+	}
+	return id != nil, id
+}
+
+// certifies reports whether cert, a cached credential's leaf, certifies
+// the identity an explicit token names, as far as the token's claims tell
+// without asking Fulcio. The SAN: a token with an email must have it
+// among the certificate's email addresses (what login requires of a new
+// certificate); a token without one must have its subject among the URIs
+// (Fulcio's SAN for SPIFFE and URI subjects). The issuer: the
+// certificate's OIDC issuer extension must be the token's issuer or,
+// behind a federating issuer such as Dex, its connector (the upstream
+// issuer Fulcio may name instead). Whatever cannot be told is a mismatch,
+// and the token logs in: so workload tokens whose SAN Fulcio builds from
+// other claims (GitHub Actions, Kubernetes) never reuse a credential.
+func certifies(cert *x509.Certificate, id *oauth.Identity) bool {
+	var named bool
+	if id.Email != "" {
+		named = slices.Contains(cert.EmailAddresses, id.Email)
+	} else {
+		named = slices.ContainsFunc(cert.URIs, func(u *url.URL) bool { return u.String() == id.Subject })
+	}
+	if !named {
+		return false
+	}
+	signer, err := certinfo.Of(cert)
+	if err != nil || signer.Issuer == "" {
+		return false
+	}
+	return signer.Issuer == id.Issuer || id.Connector != "" && signer.Issuer == id.Connector
 }
 
 // usable reports whether a cached credential can sign: an ECDSA P-256

@@ -73,6 +73,22 @@ type TokenSource interface {
 	Token(ctx context.Context) (*oauth.IDToken, error)
 }
 
+// An ExplicitTokenSource is a TokenSource whose token may be given
+// explicitly rather than got by a login: package oauth's envvar and
+// filesystem sources (SIGSTORE_ID_TOKEN, a token file). An explicit token
+// decides whose credential [Signer.Credential] returns: a cached
+// credential is used for it only if its certificate names the token's
+// identity.
+type ExplicitTokenSource interface {
+	TokenSource
+	// ExplicitIdentity returns who the explicit token names, read
+	// without verifying it and without a login (as
+	// oauth.ExplicitIdentity does); nil when there is no explicit token
+	// and Token would log in; an error when there is one that cannot be
+	// read, which Token will report.
+	ExplicitIdentity() (*oauth.Identity, error)
+}
+
 // A CredentialCache keeps credentials between signatures. Get returns an
 // error matching cache.ErrNotFound when it holds nothing for the key; any
 // other error means the cache could not be used. Every cache.Agent is one:
@@ -131,6 +147,9 @@ type Options struct {
 	// Cache, when set, is asked for a credential before a login and
 	// given the new credential after one, under CacheKey, which must
 	// name the Fulcio instance and OIDC client the credential is for.
+	// When Tokens is an ExplicitTokenSource with an explicit token, a
+	// cached credential is used only if it names that token's identity
+	// (see Signer.Credential).
 	Cache    CredentialCache
 	CacheKey cache.Key
 

@@ -11,14 +11,19 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
-// ErrStateMismatch means the browser callback carried a state other than
-// the one this flow sent: the callback may be forged, so the code is not
-// exchanged and the login is aborted.
-var ErrStateMismatch = errors.New("login callback state does not match the request; login aborted")
+// ErrStateMismatch means a request to the callback carried a state other
+// than the one this login sent, or none: it may be forged, or left over
+// from another login, so its code is never exchanged. Such a request gets
+// an error page and the login goes on waiting for the genuine callback
+// (any local process can reach the loopback port, and must not be able to
+// end a login that way). A login that then times out says how many it
+// refused, with an error that matches both ErrLoginTimeout and this.
+var ErrStateMismatch = errors.New("login callback state does not match the login request")
 
 // ErrLoginTimeout means no browser callback arrived within LoginTimeout.
 var ErrLoginTimeout = errors.New("timed out waiting for the browser login")
@@ -51,15 +56,30 @@ func (e *AuthError) Error() string {
 	return msg
 }
 
-// callbackResult is what the first request to the callback path produced.
+// callbackResult is what the first callback with this login's state
+// produced.
 type callbackResult struct {
 	code string
 	err  error
 }
 
+// Bounds on the callback server, so that stray requests (any local process
+// can send them) cost little: at most maxCallbackConns connections per
+// listener are served at once (further ones wait in the kernel's accept
+// queue), each request is read within callbackReadTimeout, and a
+// connection is closed after callbackIdleTimeout without one. What a bad
+// request leaves behind is one count.
+const (
+	maxCallbackConns    = 16
+	callbackReadTimeout = 10 * time.Second
+	callbackIdleTimeout = 5 * time.Second
+)
+
 // callback is the loopback HTTP server that receives the authorization
-// response. Only the first request to its path counts; it then holds the
-// browser's request open until finish reports how the login ended.
+// response. The first request to its path with this login's state
+// decides the login; it is held open until finish reports how the login
+// ended. A request with another state or none, or to another path, gets
+// an error page and changes nothing but the count of refused callbacks.
 type callback struct {
 	lns       []net.Listener // all serve the same handler
 	path      string
@@ -67,9 +87,13 @@ type callback struct {
 	check     callbackCheck
 	autoclose time.Duration // 0: the success page stays open
 	srv       *http.Server
+	// readTimeout bounds reading each request (callbackReadTimeout;
+	// tests shorten it).
+	readTimeout time.Duration
 
 	results   chan callbackResult // capacity 1, written once
 	deliver   sync.Once
+	refused   atomic.Int64  // callbacks refused for their state
 	done      chan struct{} // closed by finish
 	finishErr error
 	finished  sync.Once
@@ -79,7 +103,7 @@ type callback struct {
 // serves both loopback addresses, 127.0.0.1 and ::1, on one ephemeral
 // port, advertised as localhost (see listenLoopback).
 func listenCallback(redirectURL string) (*callback, error) {
-	c := &callback{results: make(chan callbackResult, 1), done: make(chan struct{})}
+	c := &callback{results: make(chan callbackResult, 1), done: make(chan struct{}), readTimeout: callbackReadTimeout}
 	if redirectURL == "" {
 		lns, port, err := listenLoopback(net.Listen)
 		if err != nil {
@@ -167,10 +191,10 @@ func noIPv6Loopback(err error) bool {
 // listener. The server goroutines end when close shuts the server down.
 func (c *callback) serve(check callbackCheck, autoclose time.Duration) {
 	c.check, c.autoclose = check, autoclose
-	c.srv = &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second}
+	c.srv = &http.Server{Handler: c, ReadHeaderTimeout: c.readTimeout, ReadTimeout: c.readTimeout, IdleTimeout: callbackIdleTimeout}
 	for _, ln := range c.lns {
 		go func() {
-			if err := c.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			if err := c.srv.Serve(newLimitListener(ln, maxCallbackConns)); !errors.Is(err, http.ErrServerClosed) {
 				c.put(callbackResult{err: fmt.Errorf("login callback server on %s: %w", ln.Addr(), err)})
 			}
 		}()
@@ -187,6 +211,9 @@ func (c *callback) put(r callbackResult) bool {
 	return first
 }
 
+// ServeHTTP answers a request to the callback server. Only a GET of the
+// callback path with this login's state reaches the login; nothing else
+// ends it, whatever it carries.
 func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != c.path {
 		http.NotFound(w, r)
@@ -197,11 +224,17 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	state := q["state"]
+	if len(state) != 1 || subtle.ConstantTimeCompare([]byte(state[0]), []byte(c.check.state)) != 1 {
+		c.refused.Add(1)
+		writeHTML(w, http.StatusBadRequest, "Not this sign-in",
+			"This is not the login gitsign is waiting for: it does not carry the state gitsign sent. "+
+				"gitsign is still waiting; finish signing in from the page it opened, then close this tab.", 0)
+		return
+	}
 	var res callbackResult
 	iss, hasISS := q["iss"]
 	switch {
-	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(c.check.state)) != 1:
-		res.err = ErrStateMismatch
 	case hasISS && (len(iss) != 1 || iss[0] != c.check.issuer):
 		res.err = fmt.Errorf("%w (it names %s, not %s)", ErrIssuerMismatch, displayString(q.Get("iss")), c.check.issuer)
 	case !hasISS && c.check.issRequired:
@@ -251,10 +284,7 @@ func (c *callback) wait(ctx context.Context, timeout time.Duration, opened <-cha
 				notify(BrowserFailed{Err: err})
 			}
 		case <-timer.C:
-			if openErr != nil {
-				return "", fmt.Errorf("%w after %s (opening the browser failed: %w)", ErrLoginTimeout, timeout, openErr)
-			}
-			return "", fmt.Errorf("%w after %s", ErrLoginTimeout, timeout)
+			return "", c.timedOut(timeout, openErr)
 		case <-ctx.Done():
 			// Told as a notice too: after Ctrl-C, git may already be
 			// gone, and with it the stderr the error would go to.
@@ -262,6 +292,30 @@ func (c *callback) wait(ctx context.Context, timeout time.Duration, opened <-cha
 			return "", fmt.Errorf("waiting for the browser login: %w", context.Cause(ctx))
 		}
 	}
+}
+
+// timedOut is the error of a login that got no genuine callback within
+// timeout: it names the opener's failure and the callbacks refused for
+// their state, if any, and then matches ErrStateMismatch too.
+func (c *callback) timedOut(timeout time.Duration, openErr error) error {
+	n := c.refused.Load()
+	switch {
+	case openErr != nil && n > 0:
+		return fmt.Errorf("%w after %s (opening the browser failed: %w; refused %s: %w)", ErrLoginTimeout, timeout, openErr, callbacks(n), ErrStateMismatch)
+	case openErr != nil:
+		return fmt.Errorf("%w after %s (opening the browser failed: %w)", ErrLoginTimeout, timeout, openErr)
+	case n > 0:
+		return fmt.Errorf("%w after %s (refused %s: %w)", ErrLoginTimeout, timeout, callbacks(n), ErrStateMismatch)
+	}
+	return fmt.Errorf("%w after %s", ErrLoginTimeout, timeout)
+}
+
+// callbacks is "1 callback" or "N callbacks".
+func callbacks(n int64) string {
+	if n == 1 {
+		return "1 callback"
+	}
+	return strconv.FormatInt(n, 10) + " callbacks"
 }
 
 // finish tells a waiting callback request how the login ended.
@@ -301,6 +355,12 @@ func writePage(w http.ResponseWriter, status int, err error, autoclose time.Dura
 		title, body = "Sign-in failed", "gitsign could not complete the login: "+err.Error()
 		autoclose = 0
 	}
+	writeHTML(w, status, title, body, autoclose)
+}
+
+// writeHTML writes a page with title and body (plain text), counting down
+// autoclose (0: none) before it closes its tab.
+func writeHTML(w http.ResponseWriter, status int, title, body string, autoclose time.Duration) {
 	script, csp := "", "default-src 'none'"
 	if secs := int((autoclose + time.Second - 1) / time.Second); secs > 0 {
 		if nonce, nerr := randomString(); nerr == nil {
@@ -331,4 +391,55 @@ func writePage(w http.ResponseWriter, status int, err error, autoclose time.Dura
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n<body><h1>%s</h1><p>%s</p>\n%s</body></html>\n",
 		title, title, html.EscapeString(body), script)
+}
+
+// limitListener accepts a connection only while fewer than n
+// connections it accepted are open; the next Accept waits for one to
+// close, or for the listener to close. Each listener has its own slots:
+// shared ones could be held by an Accept on a listener nobody connects to.
+type limitListener struct {
+	net.Listener
+	slots     chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+// newLimitListener serves ln with n slots.
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+}
+
+// Accept waits for a free slot, then for a connection.
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	conn, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &slotConn{Conn: conn, slots: l.slots}, nil
+}
+
+// Close closes the listener and ends an Accept waiting for a slot.
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// slotConn gives its slot back when it is first closed.
+type slotConn struct {
+	net.Conn
+	slots chan struct{}
+	once  sync.Once
+}
+
+// Close closes the connection and frees its slot.
+func (c *slotConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { <-c.slots })
+	return err
 }

@@ -41,6 +41,7 @@ type fakeIssuer struct {
 	noISSSupport  bool     // do not advertise authorization_response_iss_parameter_supported
 	replayCode    bool     // the callback is requested twice with the same code
 	codeOverride  string   // redirect with this code instead of a fresh one
+	strayFirst    bool     // before redirecting, send the callback stray requests (strays)
 
 	// Device flow (RFC 8628): see device_test.go.
 	dev deviceKnobs
@@ -54,6 +55,7 @@ type fakeIssuer struct {
 	polls      []time.Time
 	lastCode   string
 	replayed   chan int // status of the replayed callback
+	strays     []string // "path status" of each stray request strayFirst sent
 }
 
 type grant struct{ challenge, nonce, redirect string }
@@ -167,7 +169,34 @@ func (f *fakeIssuer) auth(w http.ResponseWriter, r *http.Request) {
 		}()
 		time.Sleep(200 * time.Millisecond)
 	}
+	if f.strayFirst {
+		f.sendStrays(back)
+	}
 	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+// sendStrays sends what another local process could send to the callback
+// before the browser's genuine request: the callback with this login's
+// code and a forged state, with no state, and a request for a favicon.
+func (f *fakeIssuer) sendStrays(back *url.URL) {
+	forged, none, favicon := *back, *back, *back
+	q := back.Query()
+	q.Set("state", "forged-"+q.Get("state"))
+	forged.RawQuery = q.Encode()
+	q.Del("state")
+	none.RawQuery = q.Encode()
+	favicon.Path, favicon.RawQuery = "/favicon.ico", ""
+	for _, u := range []*url.URL{&forged, &none, &favicon} {
+		resp, err := http.Get(u.String())
+		if err != nil {
+			f.t.Error(err)
+			return
+		}
+		resp.Body.Close()
+		f.mu.Lock()
+		f.strays = append(f.strays, fmt.Sprintf("%s %d", u.Path, resp.StatusCode))
+		f.mu.Unlock()
+	}
 }
 
 func (f *fakeIssuer) token(w http.ResponseWriter, r *http.Request) {

@@ -115,18 +115,47 @@ func TestInteractiveRejectsBadRedirectURL(t *testing.T) {
 	}
 }
 
+// A callback with the wrong state is refused and its code never
+// exchanged; the login waits on for the genuine one, and times out
+// saying what it refused when none comes.
 func TestInteractiveWrongStateIsNotExchanged(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t)
 	f.tamperState = true
-	tok, term, err := login(t, f, nil)
-	if !errors.Is(err, ErrStateMismatch) || tok != nil {
-		t.Fatalf("err = %v, want ErrStateMismatch", err)
+	tok, term, err := login(t, f, func(o *Options) { o.LoginTimeout = time.Second })
+	if !errors.Is(err, ErrLoginTimeout) || !errors.Is(err, ErrStateMismatch) || tok != nil {
+		t.Fatalf("err = %v, want a timeout after a state mismatch", err)
+	}
+	if !strings.Contains(err.Error(), "refused 1 callback: login callback state does not match the login request") {
+		t.Errorf("err = %v", err)
 	}
 	if auth, tokenCalls := f.counts(); auth != 1 || tokenCalls != 0 {
 		t.Errorf("auth=%d token=%d; the code must not be exchanged", auth, tokenCalls)
 	}
 	term.waitFor(t, "opener-helper: fetched, status 400\n")
+}
+
+// Stray requests to the callback before the browser's (a forged state, no
+// state, a favicon) are refused and do not end the login: the genuine
+// callback that follows completes it.
+func TestInteractiveStrayCallbacksFirst(t *testing.T) {
+	t.Parallel()
+	f := newFakeIssuer(t)
+	f.strayFirst = true
+	tok, term, err := login(t, f, nil)
+	if err != nil || tok == nil || tok.Subject != "alice@example.com" {
+		t.Fatalf("login = %v, %v\n%s", tok, err, term)
+	}
+	f.mu.Lock()
+	strays := strings.Join(f.strays, ", ")
+	f.mu.Unlock()
+	if want := "/auth/callback 400, /auth/callback 400, /favicon.ico 404"; strays != want {
+		t.Errorf("stray requests got %s; want %s", strays, want)
+	}
+	if _, tokenCalls := f.counts(); tokenCalls != 1 {
+		t.Errorf("token endpoint called %d times, want 1 (the genuine code)", tokenCalls)
+	}
+	term.waitFor(t, "opener-helper: fetched, status 200\n")
 }
 
 func TestInteractiveRejectsBadIDTokens(t *testing.T) {

@@ -54,6 +54,21 @@ type claims struct {
 	Email         string          `json:"email"`
 	EmailVerified json.RawMessage `json:"email_verified"`
 	Audience      json.RawMessage `json:"aud"`
+	// Federated is Dex's federated_claims object, read by connector.
+	Federated json.RawMessage `json:"federated_claims"`
+}
+
+// connector returns the federated_claims.connector_id claim that Dex
+// (and so https://oauth2.sigstore.dev/auth) adds, or "" when there is none
+// or it is malformed.
+func (c *claims) connector() string {
+	var f struct {
+		ConnectorID string `json:"connector_id"`
+	}
+	if len(c.Federated) == 0 || json.Unmarshal(c.Federated, &f) != nil {
+		return ""
+	}
+	return f.ConnectorID
 }
 
 // ParseUnverified reads the claims of a compact JWT without checking its
@@ -67,35 +82,43 @@ func ParseUnverified(raw string) (*IDToken, error) {
 }
 
 func parseUnverified(raw string, now time.Time) (*IDToken, error) {
+	tok, _, err := parseToken(raw, &now)
+	return tok, err
+}
+
+// parseToken reads raw as ParseUnverified does, with now as the clock; a
+// nil now checks no expiry (for when the token's identity, not its
+// validity, is wanted). It also returns the claims.
+func parseToken(raw string, now *time.Time) (*IDToken, *claims, error) {
 	c, err := decodeClaims(raw)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c.Issuer == "" {
-		return nil, missingClaim("iss")
+		return nil, nil, missingClaim("iss")
 	}
 	if len(c.Expiry) == 0 || string(c.Expiry) == "null" {
-		return nil, missingClaim("exp")
+		return nil, nil, missingClaim("exp")
 	}
 	exp, ok := numericDate(c.Expiry)
 	if !ok {
-		return nil, &ClaimError{Claim: "exp", Problem: "has an invalid"}
+		return nil, nil, &ClaimError{Claim: "exp", Problem: "has an invalid"}
 	}
-	if !now.Before(exp) {
-		return nil, &ExpiredError{Issuer: c.Issuer, Expiry: exp, Now: now}
+	if now != nil && !now.Before(exp) {
+		return nil, nil, &ExpiredError{Issuer: c.Issuer, Expiry: exp, Now: *now}
 	}
 	subject := c.Email
 	if subject == "" {
 		subject = c.Subject
 	}
 	if subject == "" {
-		return nil, missingClaim("sub")
+		return nil, nil, missingClaim("sub")
 	}
 	aud, ok := audiences(c.Audience)
 	if !ok {
-		return nil, &ClaimError{Claim: "aud", Problem: "has an invalid"}
+		return nil, nil, &ClaimError{Claim: "aud", Problem: "has an invalid"}
 	}
-	return &IDToken{Raw: raw, Issuer: c.Issuer, Subject: subject, Email: c.Email, Expiry: exp, Audience: aud}, nil
+	return &IDToken{Raw: raw, Issuer: c.Issuer, Subject: subject, Email: c.Email, Expiry: exp, Audience: aud}, c, nil
 }
 
 // audiences reads an aud claim: absent, a string or an array of strings.

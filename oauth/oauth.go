@@ -236,14 +236,8 @@ func Get(ctx context.Context, o Options) (*IDToken, error) {
 }
 
 func (o *Options) autoProvider() string {
-	if v, ok := o.LookupEnv(EnvIDToken); ok && trimToken(v) != "" {
-		return ProviderEnvVar
-	}
-	if o.TokenFile == "" {
-		o.TokenFile = DefaultTokenFile
-	}
-	if _, err := os.Stat(o.TokenFile); err == nil {
-		return ProviderFilesystem
+	if name := o.explicitProvider(); name != "" {
+		return name
 	}
 	if githubActionsAvailable(o.LookupEnv) {
 		return ProviderGitHubActions

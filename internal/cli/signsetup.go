@@ -49,10 +49,22 @@ func signerOptions(cfg *config.Config, fb signFeedback) gitsign.Options {
 }
 
 // configTokens is the token source the configuration chooses
-// (gitsign.tokenProvider and the settings of each source).
+// (gitsign.tokenProvider and the settings of each source). It is a
+// gitsign.ExplicitTokenSource: a token in SIGSTORE_ID_TOKEN or the token
+// file, when that is the source, decides which cached credential may be
+// used (README: "One login for many commits").
 type configTokens struct {
 	cfg *config.Config
 	fb  signFeedback
+}
+
+var _ gitsign.ExplicitTokenSource = (*configTokens)(nil)
+
+// ExplicitIdentity says who the token in SIGSTORE_ID_TOKEN or the token
+// file names, when the configuration takes the token from there (nil
+// otherwise). It reads the token without verifying it, and never logs in.
+func (t *configTokens) ExplicitIdentity() (*oauth.Identity, error) {
+	return oauth.ExplicitIdentity(oauth.Options{Provider: t.cfg.TokenProvider, TokenFile: t.cfg.TokenFile})
 }
 
 // Token gets an identity token. The client secret file is read only

@@ -232,6 +232,52 @@ func TestCacheRebase(t *testing.T) {
 	}
 }
 
+// TestCacheExplicitToken: a token in SIGSTORE_ID_TOKEN or the token file
+// decides who signs, whatever the agent holds. With alice's credential
+// cached, bob's token signs as bob, and his next commit reuses his new
+// credential (one login for a rebase with an exported token); alice's
+// token in a file then logs her in again, and a commit with no token at
+// all takes what the cache holds last.
+func TestCacheExplicitToken(t *testing.T) {
+	sock := filepath.Join(cacheTempDir(t, 0o700), "agent", "cache.sock")
+	a := startCacheAgent(t, sock)
+	r := cacheRepo(t, sock)
+	bob := r.withEnv("SIGSTORE_ID_TOKEN=" + token(t, "bob"))
+	tokenFile := filepath.Join(t.TempDir(), "oidc-token")
+	if err := os.WriteFile(tokenFile, []byte(token(t)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	r.withEnv("SIGSTORE_ID_TOKEN=" + token(t)).commit("alice logs in")
+	bob.commit("bob's token, alice's credential cached")
+	bob.commit("bob's token again")
+	r.withEnv("GITSIGN_TOKEN_PROVIDER=filesystem", "GITSIGN_TOKEN_FILE="+tokenFile).commit("alice's token in a file")
+	r.commit("no token")
+
+	sigs := r.signatures(5) // newest first
+	for i, want := range []string{"alice", "alice", "bob", "bob", "alice"} {
+		if got := sigs[i].cert.EmailAddresses; len(got) != 1 || got[0] != want+"@example.test" {
+			t.Errorf("commit %d from the top is signed as %v; want %s@example.test", i, got, want)
+		}
+	}
+	switch {
+	case serial(sigs[3]) == serial(sigs[4]):
+		t.Error("bob's first commit used alice's cached certificate")
+	case serial(sigs[2]) != serial(sigs[3]):
+		t.Error("bob's second commit did not use the credential his first one cached")
+	case serial(sigs[1]) == serial(sigs[2]) || serial(sigs[1]) == serial(sigs[4]):
+		t.Error("alice's token file did not log her in again")
+	case serial(sigs[0]) != serial(sigs[1]):
+		t.Error("the commit without a token did not use the credential cached last")
+	}
+	if n := strings.Count(a.logs.String(), "stored a credential"); n != 3 {
+		t.Errorf("the agent stored %d credentials; want 3 (alice, bob, alice):\n%s", n, a.logs.String())
+	}
+	if log := r.readLog(); strings.Contains(log, "warning") {
+		t.Errorf("warnings:\n%s", log)
+	}
+}
+
 // TestCacheParallel: 20 git commit -S at once in 20 repositories sharing
 // one agent, first with a token (20 concurrent logins and stores), then
 // without one (20 concurrent cache hits).

@@ -284,7 +284,6 @@ func TestLoginAttacks(t *testing.T) {
 		flags []string
 		want  string
 	}{
-		{"callback with the wrong state", []string{"--callback", "wrong-state"}, "login callback state does not match the request; login aborted"},
 		{"replayed code", []string{"--callback", "replay=" + codeFile}, "exchanging the authorization code"},
 		{"ID token with another nonce", []string{"--set-param", "nonce=chosen-by-the-attacker"}, "ID token nonce does not match the login request"},
 		{"code issued to another client", []string{"--set-param", "client_id=other-client"}, "exchanging the authorization code"},
@@ -295,6 +294,36 @@ func TestLoginAttacks(t *testing.T) {
 			mustFail(t, r, tc.want)
 		})
 	}
+}
+
+// TestLoginStrayCallbacks: what any local program can send to the
+// callback port before the browser's request (the callback with a forged
+// state, with none, a request for /favicon.ico) gets an error page and
+// does not end the login; the genuine callback that follows completes it.
+func TestLoginStrayCallbacks(t *testing.T) {
+	b := newBrowser(t)
+	r := loginRepo(t, b.opener("--callback", "stray-first"))
+	r.commit("signed after stray callbacks")
+	signedAsAlice(t, r)
+	rep := b.result()
+	strays, _ := rep["strays"].([]any)
+	want := []struct {
+		status float64
+		says   string
+	}{{400, "not the login gitsign is waiting for"}, {400, "not the login gitsign is waiting for"}, {404, "not found"}}
+	if len(strays) != len(want) {
+		t.Fatalf("stray requests: %v", rep)
+	}
+	for i, w := range want {
+		s, _ := strays[i].(map[string]any)
+		if body, _ := s["body"].(string); s["status"] != w.status || !strings.Contains(body, w.says) {
+			t.Errorf("stray request %d (%v): got %v %q; want %v with %q", i, s["what"], s["status"], body, w.status, w.says)
+		}
+	}
+	if rep["callbackStatus"] != float64(200) || !strings.Contains(rep["callbackBody"].(string), "Signed in") {
+		t.Errorf("the genuine callback got %v: %v", rep["callbackStatus"], rep["callbackBody"])
+	}
+	noGitsignLeft(t, r)
 }
 
 // TestLoginDevice: over SSH without a display, the automatic choice is the

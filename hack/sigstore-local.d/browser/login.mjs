@@ -18,6 +18,10 @@
 //                          follow      the browser follows the redirect (default)
 //                          hold        nothing: the callback never comes
 //                          wrong-state the callback, with a state gitsign did not send
+//                          stray-first what another local program could send first (the
+//                                      callback with a forged state, then with none,
+//                                      then a request for /favicon.ico), then the
+//                                      genuine callback
 //                          replay=FILE the code saved in FILE, with this login's state
 //   --save-code FILE     write the authorization code the issuer returned
 //   --report FILE        write a JSON report of what happened
@@ -67,7 +71,7 @@ function parseArgs(argv) {
     }
   }
   if (!o.url) throw new Error('no URL');
-  if (!/^(follow|hold|wrong-state|replay=.+)$/.test(o.callback)) throw new Error(`bad --callback ${o.callback}`);
+  if (!/^(follow|hold|wrong-state|stray-first|replay=.+)$/.test(o.callback)) throw new Error(`bad --callback ${o.callback}`);
   return o;
 }
 
@@ -102,20 +106,41 @@ async function finish(code) {
   process.exit(code);
 }
 
+// Fetches u and returns its status and its page as plain text.
+async function fetchPage(u) {
+  const resp = await fetch(u, { redirect: 'manual' });
+  const body = (await resp.text()).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return { status: resp.status, body };
+}
+
 // Sends the callback gitsign's listener receives when the browser does not.
 async function deliver(callbackURL) {
   const u = new URL(callbackURL);
+  // The redirect URI says localhost; gitsign listens on 127.0.0.1.
+  u.hostname = '127.0.0.1';
   if (opts.callback === 'wrong-state') {
     u.searchParams.set('state', 'forged-' + u.searchParams.get('state'));
   } else if (opts.callback.startsWith('replay=')) {
     u.searchParams.set('code', readFileSync(opts.callback.slice(7), 'utf8').trim());
+  } else if (opts.callback === 'stray-first') {
+    const forged = new URL(u);
+    forged.searchParams.set('state', 'forged-' + u.searchParams.get('state'));
+    const none = new URL(u);
+    none.searchParams.delete('state');
+    const favicon = new URL(u);
+    favicon.pathname = '/favicon.ico';
+    favicon.search = '';
+    report.strays = [];
+    for (const [what, s] of [['forged state', forged], ['no state', none], ['favicon', favicon]]) {
+      const page = await fetchPage(s);
+      report.strays.push({ what, ...page });
+      step(`delivered a stray request (${what}): HTTP ${page.status}`);
+    }
   }
-  // The redirect URI says localhost; gitsign listens on 127.0.0.1.
-  u.hostname = '127.0.0.1';
-  const resp = await fetch(u, { redirect: 'manual' });
-  report.callbackStatus = resp.status;
-  report.callbackBody = (await resp.text()).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  step(`delivered ${opts.callback} callback: HTTP ${resp.status}`);
+  const page = await fetchPage(u);
+  report.callbackStatus = page.status;
+  report.callbackBody = page.body;
+  step(`delivered ${opts.callback} callback: HTTP ${page.status}`);
 }
 
 try {
