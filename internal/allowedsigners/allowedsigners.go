@@ -39,13 +39,36 @@
 // quoted literals, ".*" and ".", in which '.' matches any character.
 // Neither may be empty.
 //
+// Each IDENTITY or ISSUER is at most [MaxPatternBytes] bytes once quotes
+// are undone, with at most [MaxWildcards] wildcards ('*' and '?'
+// together); real identities are far shorter (an email address has at
+// most 254 bytes, a CI workflow's URI a few hundred, an issuer URL well
+// under 100) and a real pattern has a wildcard or two. The verifier
+// compiles each pattern that has wildcards into a regular expression,
+// which costs far more per byte than reading the file, so a file may
+// hold at most [MaxWildcardPatterns] such patterns, together at most
+// [MaxWildcardBytes] bytes; exact values cost little and are bounded
+// only by the file's size. With these bounds the work to read, compile
+// and match a file grows linearly with its size: the largest file
+// allowed is read and compiled in tens of milliseconds, and matching an
+// identity against all its patterns takes at most the identity's length
+// times [MaxWildcardBytes] steps (go test -bench Worst).
+//
+// An IDENTITY or ISSUER that is not plain ASCII (a Cyrillic а in place
+// of a Latin a looks the same but is another identity) is accepted, but
+// [File.NonASCII] lists it, [File.Warning] says so, and error messages
+// show such characters escaped (\u0430).
+//
 // OPTIONS is a comma-separated list of name=value pairs, each name at most
 // once. A value may be written in double quotes, with the same escapes, to
 // hold commas or spaces; no value may be empty. The names are:
 //
 //   - valid-after=YYYYMMDD[HHMM[SS]]: the rule accepts signatures proven
 //     (by the transparency log or a timestamp authority) at or after this
-//     time, in UTC; a date alone means its midnight.
+//     time, in UTC; a date alone means its midnight. The year must be
+//     from 1970 through 2099 ([EarliestTime] to [LatestTime]): earlier or
+//     later ones are mistakes, and a year-1 date would be Go's zero time,
+//     which in a [verify.Rule] means no bound.
 //   - valid-before=YYYYMMDD[HHMM[SS]]: the same, strictly before this
 //     time. With both, valid-after must be before valid-before.
 //   - objects=commit, objects=tag or objects="commit,tag": the rule
@@ -62,8 +85,9 @@
 //
 // Anything else is an error naming the file and line ([ParseError]),
 // never skipped: an unknown or repeated option, an empty or malformed
-// value, a date that does not exist, an empty validity window. A file
-// with no rule at all is an error too, since it would accept nobody.
+// value, a date that does not exist or is out of range, an empty
+// validity window, a pattern over its bounds. A file with no rule at all
+// is an error too, since it would accept nobody.
 //
 // Example:
 //
@@ -76,7 +100,9 @@ package allowedsigners
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gitsign-dev/gitsign/internal/printable"
@@ -88,7 +114,70 @@ const (
 	MaxSize = 1 << 20
 	// MaxLines is the most lines a file may have.
 	MaxLines = 10000
+	// MaxPatternBytes is the longest IDENTITY or ISSUER, in bytes, once
+	// quotes are undone.
+	MaxPatternBytes = 1024
+	// MaxWildcards is the most wildcards ('*' and '?') one IDENTITY or
+	// ISSUER may have.
+	MaxWildcards = 16
+	// MaxWildcardPatterns is the most patterns with wildcards a file may
+	// have (an IDENTITY and an ISSUER with wildcards on one line are two).
+	MaxWildcardPatterns = 256
+	// MaxWildcardBytes is the most bytes the patterns with wildcards of a
+	// file may have together.
+	MaxWildcardBytes = 16 << 10
 )
+
+// EarliestTime and LatestTime bound valid-after and valid-before:
+// EarliestTime <= t < LatestTime, years 1970 through 2099.
+var (
+	EarliestTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	LatestTime   = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// File is an allowed-signers file Parse accepted.
+type File struct {
+	// Name is how messages refer to the file.
+	Name string
+	// Rules are its rules in file order; verify.Policy{Rules: Rules}
+	// compiles.
+	Rules []verify.Rule
+	// NonASCII are the identities and issuers that are not plain ASCII,
+	// in file order.
+	NonASCII []Field
+}
+
+// Field is an IDENTITY or ISSUER of a rule line.
+type Field struct {
+	Line    int    // 1-based
+	Name    string // "identity" or "issuer"
+	Pattern string // as written, quotes undone
+}
+
+// Warning is one line saying that the file names identities or issuers
+// that are not plain ASCII: the first, as FILE:LINE: identity '...'
+// with every character outside ASCII escaped, and how many more lines
+// have one. It is "" when every identity and issuer is plain ASCII.
+func (f *File) Warning() string {
+	if len(f.NonASCII) == 0 {
+		return ""
+	}
+	first := f.NonASCII[0]
+	more := 0
+	for i, n := range f.NonASCII[1:] {
+		if n.Line != f.NonASCII[i].Line {
+			more++
+		}
+	}
+	msg := fmt.Sprintf("%s:%d: %s '%s' is not plain ASCII: a character outside ASCII can look like an ASCII one, so check that the line names whom you mean", f.Name, first.Line, first.Name, printable.ASCII(first.Pattern))
+	switch {
+	case more == 1:
+		msg += "; 1 more line is not plain ASCII either"
+	case more > 1:
+		msg += fmt.Sprintf("; %d more lines are not plain ASCII either", more)
+	}
+	return msg
+}
 
 // ParseError is a file that cannot be used: Line is the 1-based line at
 // fault, or 0 when the fault is the file as a whole (its size, its line
@@ -109,8 +198,9 @@ func (e *ParseError) Error() string {
 
 // Parse reads an allowed-signers file. name is how messages and each
 // rule's Origin ("NAME:LINE") refer to it. Every error is a *ParseError.
-// The rules it returns are complete: verify.Policy{Rules: rules} compiles.
-func Parse(data []byte, name string) ([]verify.Rule, error) {
+// The rules it returns are complete: verify.Policy{Rules: f.Rules}
+// compiles.
+func Parse(data []byte, name string) (*File, error) {
 	if len(data) > MaxSize {
 		return nil, &ParseError{File: name, Reason: fmt.Sprintf("larger than %d bytes", MaxSize)}
 	}
@@ -124,74 +214,122 @@ func Parse(data []byte, name string) ([]verify.Rule, error) {
 		return nil, &ParseError{File: name, Reason: fmt.Sprintf("more than %d lines", MaxLines)}
 	}
 	lines := strings.Split(text, "\n")
-	var rules []verify.Rule
+	// A rule is some 600 bytes: growing the slice would copy them over and over.
+	f := &File{Name: name, Rules: make([]verify.Rule, 0, ruleLines(lines))}
+	wildPatterns, wildBytes := 0, 0
 	for i, line := range lines {
-		r, ok, err := parseLine(strings.TrimSuffix(line, "\r"))
+		fail := func(reason string) error { return &ParseError{File: name, Line: i + 1, Reason: reason} }
+		l, ok, err := parseLine(strings.TrimSuffix(line, "\r"))
 		if err != nil {
-			return nil, &ParseError{File: name, Line: i + 1, Reason: err.Error()}
+			return nil, fail(err.Error())
 		}
 		if !ok {
 			continue
 		}
-		r.Origin = fmt.Sprintf("%s:%d", name, i+1)
-		rules = append(rules, r)
+		for _, p := range l.patterns {
+			if p.wild {
+				wildPatterns++
+				wildBytes += len(p.text)
+			}
+			if !printable.IsASCII(p.text) {
+				f.NonASCII = append(f.NonASCII, Field{Line: i + 1, Name: p.name, Pattern: p.text})
+			}
+		}
+		if wildPatterns > MaxWildcardPatterns {
+			return nil, fail(fmt.Sprintf("more than %d patterns with wildcards in the file: each becomes a regular expression to compile; write exact values where you can", MaxWildcardPatterns))
+		}
+		if wildBytes > MaxWildcardBytes {
+			return nil, fail(fmt.Sprintf("the patterns with wildcards up to this line add up to %d bytes, more than the %d a file may have: each becomes a regular expression to compile; write exact values where you can", wildBytes, MaxWildcardBytes))
+		}
+		l.rule.Origin = name + ":" + strconv.Itoa(i+1)
+		f.Rules = append(f.Rules, l.rule)
 	}
-	if len(rules) == 0 {
+	if len(f.Rules) == 0 {
 		return nil, &ParseError{File: name, Reason: noSigners}
 	}
-	return rules, nil
+	return f, nil
+}
+
+// ruleLines counts the lines that are neither blank nor comments: at
+// least as many as the rules they hold.
+func ruleLines(lines []string) int {
+	n := 0
+	for _, l := range lines {
+		l = strings.TrimLeft(l, " \t\r")
+		if l != "" && l[0] != '#' {
+			n++
+		}
+	}
+	return n
 }
 
 const noSigners = "no signers: the file has no rule lines, so it would accept nobody"
 
+// ruleLine is a parsed rule line.
+type ruleLine struct {
+	rule     verify.Rule
+	patterns [2]pattern // the identity and the issuer
+}
+
+// pattern is an IDENTITY or ISSUER as written, quotes undone.
+type pattern struct {
+	name, text string
+	wild       bool // it has wildcards: it became a regular expression
+}
+
 // parseLine reads one line; ok is false for a blank line or a comment.
-func parseLine(line string) (r verify.Rule, ok bool, err error) {
+func parseLine(line string) (l ruleLine, ok bool, err error) {
 	if err := checkText(line); err != nil {
-		return r, false, err
+		return l, false, err
 	}
 	s := &scanner{s: line}
 	s.skipBlanks()
 	if s.done() || s.peek() == '#' {
-		return r, false, nil
+		return l, false, nil
 	}
 	id, err := s.field("identity")
 	if err != nil {
-		return r, false, err
+		return l, false, err
 	}
 	s.skipBlanks()
 	if s.done() {
-		return r, false, fmt.Errorf("missing the issuer: a rule is IDENTITY ISSUER [OPTIONS]")
+		return l, false, fmt.Errorf("missing the issuer: a rule is IDENTITY ISSUER [OPTIONS]")
 	}
 	issuer, err := s.field("issuer")
 	if err != nil {
-		return r, false, err
+		return l, false, err
 	}
+	r := &l.rule
 	if r.Identity, r.IdentityRegexp, err = compilePattern("identity", id); err != nil {
-		return r, false, err
+		return l, false, err
 	}
 	if r.Issuer, r.IssuerRegexp, err = compilePattern("issuer", issuer); err != nil {
-		return r, false, err
+		return l, false, err
 	}
+	l.patterns = [2]pattern{{"identity", id, r.IdentityRegexp != ""}, {"issuer", issuer, r.IssuerRegexp != ""}}
 	s.skipBlanks()
 	if !s.done() {
-		if err := s.options(&r); err != nil {
-			return r, false, err
+		if err := s.options(r); err != nil {
+			return l, false, err
 		}
 		s.skipBlanks()
 		if !s.done() {
 			if s.peek() == '#' {
-				return r, false, fmt.Errorf("comments must be on lines of their own")
+				return l, false, fmt.Errorf("comments must be on lines of their own")
 			}
-			return r, false, fmt.Errorf("more than three fields: a rule is IDENTITY ISSUER [OPTIONS]; quote a field that holds spaces")
+			return l, false, fmt.Errorf("more than three fields: a rule is IDENTITY ISSUER [OPTIONS]; quote a field that holds spaces")
 		}
 	}
-	return r, true, nil
+	return l, true, nil
 }
 
 // checkText refuses text that is not UTF-8, and characters that would
 // make the line read differently from what it says.
 func checkText(line string) error {
 	for i, r := range line {
+		if r >= ' ' && r < 0x7f || r == '\t' {
+			continue // printable ASCII: the common case, decided here
+		}
 		if r == utf8.RuneError && !strings.HasPrefix(line[i:], "\uFFFD") {
 			return fmt.Errorf("not UTF-8 text")
 		}

@@ -10,9 +10,10 @@ import (
 // Line returns a rule line that accepts exactly identity from issuer:
 // wildcards and backslashes are escaped, and a field is quoted when it
 // is empty, holds a blank or a double quote, or starts with '#'. It
-// returns "" when no line can say it: a value that is empty, not UTF-8,
-// or holds a character the format does not allow (a control character
-// other than tab, an invisible formatting character).
+// returns "" when no line can say it: a value that is empty, longer than
+// MaxPatternBytes, not UTF-8, or holds a character the format does not
+// allow (a control character other than tab, an invisible formatting
+// character).
 func Line(identity, issuer string) string {
 	id, ok := field(identity)
 	if !ok {
@@ -27,7 +28,7 @@ func Line(identity, issuer string) string {
 
 // field writes an exact value as a pattern field.
 func field(v string) (string, bool) {
-	if v == "" || !utf8.ValidString(v) || checkText(v) != nil {
+	if v == "" || len(v) > MaxPatternBytes || !utf8.ValidString(v) || checkText(v) != nil {
 		return "", false
 	}
 	p := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`).Replace(v)

@@ -13,10 +13,12 @@ import (
 // exactly reports why line does not parse to one rule accepting exactly
 // identity from issuer, with no other condition, or "" when it does.
 func exactly(line, identity, issuer string) string {
-	rules, err := Parse([]byte(line+"\n"), "f")
-	switch {
-	case err != nil:
+	f, err := Parse([]byte(line+"\n"), "f")
+	if err != nil {
 		return err.Error()
+	}
+	rules := f.Rules
+	switch {
 	case len(rules) != 1:
 		return "not one rule"
 	case rules[0].Identity != identity || rules[0].IdentityRegexp != "":

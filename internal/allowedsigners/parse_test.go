@@ -39,7 +39,9 @@ func TestParseErrors(t *testing.T) {
 		{`a ""`, "f:1: empty issuer"},
 		{`a\ b`, `f:1: identity 'a\' ends with a backslash, which escapes nothing (write \\ for a backslash)`},
 		{`a\d b`, `f:1: identity 'a\d': \d is not an escape (a backslash only escapes *, ? and \)`},
-		{`a b\é`, `f:1: issuer 'b\é': \é is not an escape (a backslash only escapes *, ? and \)`},
+		{`a b\é`, `f:1: issuer 'b\\u00e9': \ before U+00E9 is not an escape (a backslash only escapes *, ? and \)`},
+		{`"a\é" b`, `f:1: invalid escape \ before U+00E9 in the identity: inside quotes only \" and \\ are escapes`},
+		{`"a\ b" c`, `f:1: invalid escape \ before U+0020 in the identity: inside quotes only \" and \\ are escapes`},
 		{"a b colour=red", `f:1: unknown option "colour"`},
 		{"a b objects=tag,objects=commit", `f:1: option "objects" is given twice`},
 		{"a b objects=", `f:1: option "objects" has an empty value`},
@@ -74,10 +76,10 @@ func TestParseErrors(t *testing.T) {
 		{strings.Repeat("\n", MaxLines) + "a b", "f: more than 10000 lines"},
 		{strings.Repeat("#", MaxSize+1), "f: larger than 1048576 bytes"},
 	} {
-		rules, err := Parse([]byte(tc.in), "f")
+		file, err := Parse([]byte(tc.in), "f")
 		var pe *ParseError
-		if !errors.As(err, &pe) || err.Error() != tc.want || rules != nil {
-			t.Errorf("Parse(%q) = %v, %v\n want error %s", tc.in, rules, err, tc.want)
+		if !errors.As(err, &pe) || err.Error() != tc.want || file != nil {
+			t.Errorf("Parse(%q) = %v, %v\n want error %s", tc.in, file, err, tc.want)
 		}
 	}
 }
@@ -107,9 +109,13 @@ func TestParseRules(t *testing.T) {
 		`"name with spaces" "#issuer" objects="commit,tag",build-trigger="a, b"` + "\n" +
 		`lit\*\?\\eral https://i valid-after="20250101123456",objects=tag` + "\n" +
 		`"q\"uote\\\\*" h?tps://i` // no final newline
-	rules, err := Parse([]byte(file), ".gitsigners")
+	f, err := Parse([]byte(file), ".gitsigners")
 	if err != nil {
 		t.Fatal(err)
+	}
+	rules := f.Rules
+	if f.Name != ".gitsigners" || f.NonASCII != nil || f.Warning() != "" {
+		t.Errorf("file %q: NonASCII %v, warning %q", f.Name, f.NonASCII, f.Warning())
 	}
 	want := []verify.Rule{
 		{Identity: "alice@example.com", Issuer: google, Origin: ".gitsigners:2"},
@@ -193,10 +199,11 @@ func TestClaimOptions(t *testing.T) {
 		if err != nil || *c.Field(&got) != "v" {
 			t.Errorf("%s: extension %s does not set its field (%v)", name, c.OID, err)
 		}
-		rules, err := Parse([]byte("a https://i "+name+`="v, `+name+`"`), "f")
+		f, err := Parse([]byte("a https://i "+name+`="v, `+name+`"`), "f")
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		rules := f.Rules
 		var want certificate.Extensions
 		*field(&want) = "v, " + name
 		if rules[0].Claims != want {

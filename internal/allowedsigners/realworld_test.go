@@ -23,7 +23,7 @@ const realworld = "../../testdata/realworld"
 // signed is a real signed object.
 type signed struct{ payload, sig []byte }
 
-func realVector(t *testing.T, path, typ string) signed {
+func realVector(t testing.TB, path, typ string) signed {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -36,21 +36,22 @@ func realVector(t *testing.T, path, typ string) signed {
 	return signed{payload, sig}
 }
 
-func realCommit(t *testing.T) signed {
+func realCommit(t testing.TB) signed {
 	return realVector(t, filepath.Join(realworld, "commits", "200ca8647599a02ce268818bb428eeb686e8d99f.commit"), "commit")
 }
 
-func realTag(t *testing.T) signed {
+func realTag(t testing.TB) signed {
 	return realVector(t, filepath.Join(realworld, "tags", "v0.17.0.tag"), "tag")
 }
 
 // verifyWith parses file and verifies s against it with the built-in root.
 func verifyWith(t *testing.T, file string, s signed) (*verify.Result, error) {
 	t.Helper()
-	rules, err := Parse([]byte(file), ".gitsigners")
+	f, err := Parse([]byte(file), ".gitsigners")
 	if err != nil {
 		t.Fatalf("parsing %q: %v", file, err)
 	}
+	rules := f.Rules
 	tm, src, err := verify.LoadTrust(verify.TrustOptions{}) // no TUF cache: the built-in root
 	if err != nil || !strings.Contains(src, "built into gitsign") {
 		t.Fatalf("trust: %v (%s)", err, src)

@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 
+	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/verify"
 )
 
@@ -68,7 +70,7 @@ func (s *scanner) quoted(what string) (string, error) {
 			if s.done() || (s.peek() != '"' && s.peek() != '\\') {
 				esc := `\`
 				if !s.done() {
-					esc += string([]rune(s.s[s.i:])[0])
+					esc = badEscape(s.s[s.i:])
 				}
 				return "", fmt.Errorf(`invalid escape %s in %s: inside quotes only \" and \\ are escapes`, esc, what)
 			}
@@ -129,7 +131,8 @@ func (s *scanner) options(r *verify.Rule) error {
 		}
 		s.i++ // ','
 	}
-	if !r.ValidAfter.IsZero() && !r.ValidBefore.IsZero() && !r.ValidAfter.Before(r.ValidBefore) {
+	// Whether a bound is set is what the line says, not what the time is.
+	if seen["valid-after"] && seen["valid-before"] && !r.ValidAfter.Before(r.ValidBefore) {
 		return fmt.Errorf("empty validity window: valid-after must be before valid-before")
 	}
 	return nil
@@ -215,21 +218,26 @@ func init() {
 // length.
 var timeLayouts = map[int]string{8: "20060102", 12: "200601021504", 14: "20060102150405"}
 
+// setTime sets a validity bound. The range check keeps every parsed time
+// away from Go's zero time, which a verify.Rule reads as no bound.
 func setTime(t *time.Time, name, v string) error {
 	layout, ok := timeLayouts[len(v)]
 	if ok && strings.Trim(v, "0123456789") == "" {
 		if parsed, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+			if parsed.Before(EarliestTime) || !parsed.Before(LatestTime) {
+				return fmt.Errorf("%s '%s' is out of range: the year must be from %d through %d", name, v, EarliestTime.Year(), LatestTime.Year()-1)
+			}
 			*t = parsed
 			return nil
 		}
 	}
-	return fmt.Errorf("%s '%s' is not a time: want a real UTC time as YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS", name, v)
+	return fmt.Errorf("%s '%s' is not a time: want a real UTC time as YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS", name, printable.ASCII(v))
 }
 
 func setObjects(r *verify.Rule, v string) error {
 	for _, o := range strings.Split(v, ",") {
 		if o != "commit" && o != "tag" {
-			return fmt.Errorf(`objects '%s': want commit, tag or "commit,tag"`, v)
+			return fmt.Errorf(`objects '%s': want commit, tag or "commit,tag"`, printable.ASCII(v))
 		}
 		if slices.Contains(r.Objects, o) {
 			return fmt.Errorf("objects '%s' names %s twice", v, o)
@@ -240,13 +248,20 @@ func setObjects(r *verify.Rule, v string) error {
 }
 
 // compilePattern turns an IDENTITY or ISSUER pattern into an exact value,
-// or into an anchored regular expression when it has wildcards.
+// or into an anchored regular expression when it has wildcards. It
+// refuses a pattern over MaxPatternBytes or MaxWildcards.
 func compilePattern(what, p string) (exact, re string, err error) {
 	if p == "" {
 		return "", "", fmt.Errorf("empty %s", what)
 	}
+	if len(p) > MaxPatternBytes {
+		return "", "", fmt.Errorf("%s is %d bytes long, more than the %d a pattern may have", what, len(p), MaxPatternBytes)
+	}
+	if !strings.ContainsAny(p, `*?\`) {
+		return p, "", nil // the common case: an exact value, written as it is
+	}
 	var literal, expr strings.Builder
-	wild := false
+	wild := 0
 	flush := func() {
 		expr.WriteString(regexp.QuoteMeta(literal.String()))
 		literal.Reset()
@@ -255,15 +270,17 @@ func compilePattern(what, p string) (exact, re string, err error) {
 		switch c := p[i]; c {
 		case '\\':
 			if i+1 == len(p) {
-				return "", "", fmt.Errorf(`%s '%s' ends with a backslash, which escapes nothing (write \\ for a backslash)`, what, p)
+				return "", "", fmt.Errorf(`%s '%s' ends with a backslash, which escapes nothing (write \\ for a backslash)`, what, printable.ASCII(p))
 			}
 			i++
 			if n := p[i]; n != '*' && n != '?' && n != '\\' {
-				return "", "", fmt.Errorf(`%s '%s': \%c is not an escape (a backslash only escapes *, ? and \)`, what, p, []rune(p[i:])[0])
+				return "", "", fmt.Errorf(`%s '%s': %s is not an escape (a backslash only escapes *, ? and \)`, what, printable.ASCII(p), badEscape(p[i:]))
 			}
 			literal.WriteByte(p[i])
 		case '*', '?':
-			wild = true
+			if wild++; wild > MaxWildcards {
+				return "", "", fmt.Errorf("%s has more than %d wildcards ('*' and '?' together), the most a pattern may have", what, MaxWildcards)
+			}
 			flush()
 			if c == '*' {
 				expr.WriteString(".*")
@@ -274,9 +291,20 @@ func compilePattern(what, p string) (exact, re string, err error) {
 			literal.WriteByte(c)
 		}
 	}
-	if !wild {
+	if wild == 0 {
 		return literal.String(), "", nil
 	}
 	flush()
 	return "", `\A(?s:` + expr.String() + `)\z`, nil
+}
+
+// badEscape names a backslash and the character after it, the start of
+// rest: \d when that character is printable ASCII, else "\ before
+// U+00E9", which cannot be mistaken for an escape of the format.
+func badEscape(rest string) string {
+	r, _ := utf8.DecodeRuneInString(rest)
+	if r > ' ' && r < 0x7f {
+		return `\` + string(r)
+	}
+	return fmt.Sprintf(`\ before %U`, r)
 }

@@ -67,7 +67,11 @@ func TestHintQuotesIdentity(t *testing.T) {
 		if err != nil || len(lines) != i+1 || lines[i] != line || !strings.HasSuffix(string(file), "\n") {
 			t.Fatalf(".gitsigners after hint %d is %q (%v), want line %q appended", i, file, err, line)
 		}
-		rules, err := allowedsigners.Parse([]byte(lines[i]), ".gitsigners")
+		f, err := allowedsigners.Parse([]byte(lines[i]), ".gitsigners")
+		var rules []verify.Rule
+		if f != nil {
+			rules = f.Rules
+		}
 		if err != nil || len(rules) != 1 || rules[0].Identity != id || rules[0].Issuer != issuer || rules[0].IdentityRegexp != "" || rules[0].IssuerRegexp != "" {
 			t.Errorf("the line accepts %+v (%v), want exactly %q from %q", rules, err, id, issuer)
 		}

@@ -124,10 +124,11 @@ func checkShowJSON(t *testing.T, id, typ, rev string) {
 	if len(doc.AllowedSigners) != wantLines {
 		t.Fatalf("%d allowed-signers lines, want %d: %q", len(doc.AllowedSigners), wantLines, doc.AllowedSigners)
 	}
-	rules, err := allowedsigners.Parse([]byte(strings.Join(doc.AllowedSigners, "\n")+"\n"), "suggested")
-	if err != nil || len(rules) != wantLines {
+	f, err := allowedsigners.Parse([]byte(strings.Join(doc.AllowedSigners, "\n")+"\n"), "suggested")
+	if err != nil || len(f.Rules) != wantLines {
 		t.Fatalf("the suggested lines do not parse: %v", err)
 	}
+	rules := f.Rules
 	for i, r := range rules {
 		if r.Identity != doc.Identity || r.Issuer != doc.Issuer || r.IdentityRegexp != "" || r.IssuerRegexp != "" {
 			t.Errorf("line %d accepts %q/%q from %q/%q", i+1, r.Identity, r.IdentityRegexp, r.Issuer, r.IssuerRegexp)
@@ -153,10 +154,11 @@ func TestShowSuggestionVerifies(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.AllowedSigners) != 1 {
 		t.Fatalf("%v: %s", err, out)
 	}
-	rules, err := allowedsigners.Parse([]byte(doc.AllowedSigners[0]+"\n"), "suggested")
+	f, err := allowedsigners.Parse([]byte(doc.AllowedSigners[0]+"\n"), "suggested")
 	if err != nil {
 		t.Fatal(err)
 	}
+	rules := f.Rules
 	tm, _, err := verify.LoadTrust(verify.TrustOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -277,11 +279,11 @@ func TestSuggestionsQuoting(t *testing.T) {
 	if len(lines) != 2 || lines[1] != want {
 		t.Fatalf("got %q\nwant second line %s", lines, want)
 	}
-	rules, err := allowedsigners.Parse([]byte(strings.Join(lines, "\n")), "suggested")
-	if err != nil || len(rules) != 2 {
+	f, err := allowedsigners.Parse([]byte(strings.Join(lines, "\n")), "suggested")
+	if err != nil || len(f.Rules) != 2 {
 		t.Fatalf("%v", err)
 	}
-	r := rules[1]
+	r := f.Rules[1]
 	if r.Identity != d.Identity || r.Issuer != d.Issuer || r.Claims.SourceRepositoryURI != d.Claims[0].Value || r.Claims.SourceRepositoryRef != "refs/heads/main" {
 		t.Errorf("read back as %+v", r)
 	}

@@ -61,22 +61,33 @@ func configIdentityPolicy(cfg *config.Config) verify.Policy {
 	}
 }
 
-// policyFromConfig is the identity policy git config sets: the
-// allowed-signers file, or the identity and issuer rules. An empty policy
-// means none is set.
+// policyFromConfig is the identity policy git config sets, for git's
+// helper path. It says nothing about the allowed-signers file's warnings
+// (identities that are not plain ASCII): git shows the helper's stderr
+// once per commit, so under git log --show-signature a warning would
+// repeat for every commit; gitsign verify gives it, once.
 func policyFromConfig(ctx context.Context, cfg *config.Config) (verify.Policy, error) {
+	p, _, err := policyFileFromConfig(ctx, cfg)
+	return p, err
+}
+
+// policyFileFromConfig is the identity policy git config sets: the
+// allowed-signers file, or the identity and issuer rules. An empty policy
+// means none is set. file is the allowed-signers file the policy comes
+// from, nil when it comes from none.
+func policyFileFromConfig(ctx context.Context, cfg *config.Config) (p verify.Policy, file *allowedsigners.File, err error) {
 	rules := configIdentityPolicy(cfg)
 	if cfg.AllowedSignersFile == "" {
-		return rules, nil
+		return rules, nil, nil
 	}
 	if rules.Configured() {
-		return verify.Policy{}, errConfigPolicyConflict
+		return verify.Policy{}, nil, errConfigPolicyConflict
 	}
-	signers, err := readAllowedSigners(ctx, cfg.AllowedSignersFile)
+	file, err = readAllowedSigners(ctx, cfg.AllowedSignersFile)
 	if err != nil {
-		return verify.Policy{}, err
+		return verify.Policy{}, nil, err
 	}
-	return verify.Policy{Rules: signers}, nil
+	return verify.Policy{Rules: file.Rules}, file, nil
 }
 
 // isRevPath reports whether an allowed-signers value names a file in a
@@ -89,7 +100,7 @@ func isRevPath(v string) bool {
 // readAllowedSigners reads and parses the allowed-signers file value
 // names, at most allowedsigners.MaxSize bytes of it. Parse errors are
 // *allowedsigners.ParseError naming the file as value does.
-func readAllowedSigners(ctx context.Context, value string) ([]verify.Rule, error) {
+func readAllowedSigners(ctx context.Context, value string) (*allowedsigners.File, error) {
 	var data []byte
 	var err error
 	if isRevPath(value) {
@@ -173,8 +184,9 @@ var claimFlags = []struct {
 
 // policy is the identity policy gitsign verify uses: --allowed-signers;
 // else the identity and issuer flags, with the claim flags; else git
-// config, with the claim flags.
-func (f *verifyFlags) policy(ctx context.Context, cfg *config.Config) (verify.Policy, error) {
+// config, with the claim flags. file is the allowed-signers file the
+// policy comes from, nil when it comes from none.
+func (f *verifyFlags) policy(ctx context.Context, cfg *config.Config) (p verify.Policy, file *allowedsigners.File, err error) {
 	var claims certificate.Extensions
 	claimFlag := ""
 	for _, c := range claimFlags {
@@ -185,27 +197,30 @@ func (f *verifyFlags) policy(ctx context.Context, cfg *config.Config) (verify.Po
 			}
 		}
 	}
-	p := verify.Policy{Identities: f.identities, IdentityRegexps: f.identityRegexps, Issuers: f.issuers, IssuerRegexps: f.issuerRegexps}
+	p = verify.Policy{Identities: f.identities, IdentityRegexps: f.identityRegexps, Issuers: f.issuers, IssuerRegexps: f.issuerRegexps}
 	ruleFlags := p.Configured()
 	switch {
 	case f.allowedSigners != "" && ruleFlags:
-		return p, usageError("--allowed-signers cannot be combined with --certificate-identity, --certificate-identity-regexp, --certificate-oidc-issuer or --certificate-oidc-issuer-regexp: choose one")
+		return p, nil, usageError("--allowed-signers cannot be combined with --certificate-identity, --certificate-identity-regexp, --certificate-oidc-issuer or --certificate-oidc-issuer-regexp: choose one")
 	case f.allowedSigners != "" && claimFlag != "":
-		return p, usageError("%s cannot be combined with --allowed-signers: give the claim as an option of the file's lines (%s=VALUE)", claimFlag, strings.TrimPrefix(claimFlag, "--certificate-"))
+		return p, nil, usageError("%s cannot be combined with --allowed-signers: give the claim as an option of the file's lines (%s=VALUE)", claimFlag, strings.TrimPrefix(claimFlag, "--certificate-"))
 	case f.allowedSigners != "":
-		rules, err := readAllowedSigners(ctx, f.allowedSigners)
-		return verify.Policy{Rules: rules}, err
+		file, err := readAllowedSigners(ctx, f.allowedSigners)
+		if err != nil {
+			return verify.Policy{}, nil, err
+		}
+		return verify.Policy{Rules: file.Rules}, file, nil
 	case ruleFlags:
 		p.Claims = claims
-		return p, nil
+		return p, nil, nil
 	}
-	p, err := policyFromConfig(ctx, cfg)
+	p, file, err = policyFileFromConfig(ctx, cfg)
 	if err != nil {
-		return p, err
+		return p, nil, err
 	}
 	if claimFlag != "" && len(p.Rules) > 0 {
-		return p, usageError("%s cannot be combined with gitsign.allowedSignersFile: give the claim as an option of the file's lines (%s=VALUE)", claimFlag, strings.TrimPrefix(claimFlag, "--certificate-"))
+		return p, nil, usageError("%s cannot be combined with gitsign.allowedSignersFile: give the claim as an option of the file's lines (%s=VALUE)", claimFlag, strings.TrimPrefix(claimFlag, "--certificate-"))
 	}
 	p.Claims = claims
-	return p, nil
+	return p, file, nil
 }

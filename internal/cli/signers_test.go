@@ -63,12 +63,12 @@ func TestReadAllowedSigners(t *testing.T) {
 
 	origins := func(value string) string {
 		t.Helper()
-		rules, err := readAllowedSigners(ctx, value)
+		f, err := readAllowedSigners(ctx, value)
 		if err != nil {
 			t.Fatalf("%s: %v", value, err)
 		}
 		var out []string
-		for _, r := range rules {
+		for _, r := range f.Rules {
 			out = append(out, r.Origin+" "+r.Identity)
 		}
 		return strings.Join(out, "; ")
@@ -163,17 +163,20 @@ func TestVerifyFlagsPolicy(t *testing.T) {
 		{"flags over the config file", []string{"--certificate-identity", "f@x", "--certificate-oidc-issuer", "https://f"}, cfgFile, verify.Policy{Identities: []string{"f@x"}, Issuers: []string{"https://f"}}},
 		{"--allowed-signers over config rules", []string{"--allowed-signers", ".gitsigners"}, cfgIDs, verify.Policy{Rules: []verify.Rule{{Identity: "a@x", Issuer: "https://i", Origin: ".gitsigners:1"}}}},
 	} {
-		got, err := flags(tc.args...).policy(ctx, tc.cfg)
+		got, file, err := flags(tc.args...).policy(ctx, tc.cfg)
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %+v, %v; want %+v", tc.name, got, err, tc.want)
 		}
+		if (file != nil) != (len(tc.want.Rules) > 0) || file != nil && !reflect.DeepEqual(file.Rules, tc.want.Rules) {
+			t.Errorf("%s: the file is %+v", tc.name, file)
+		}
 	}
-	_, err := flags(repo, "acme/app").policy(ctx, cfgFile)
+	_, _, err := flags(repo, "acme/app").policy(ctx, cfgFile)
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != 2 || err.Error() != "--certificate-github-workflow-repository cannot be combined with gitsign.allowedSignersFile: give the claim as an option of the file's lines (github-workflow-repository=VALUE)" {
 		t.Errorf("claim flags with the config file: %v", err)
 	}
-	_, err = flags().policy(ctx, &config.Config{AllowedSignersFile: ".gitsigners", CertificateOIDCIssuerRegexp: []string{"x"}})
+	_, _, err = flags().policy(ctx, &config.Config{AllowedSignersFile: ".gitsigners", CertificateOIDCIssuerRegexp: []string{"x"}})
 	if !errors.Is(err, errConfigPolicyConflict) {
 		t.Errorf("config file and config rules: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/verify"
 )
 
@@ -130,7 +131,7 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if err != nil {
 		return err
 	}
-	policy, err := f.policy(ctx, cfg)
+	policy, signers, err := f.policy(ctx, cfg)
 	if err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
@@ -140,6 +141,13 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	}
 	if err := policy.Complete(); err != nil {
 		return &exitError{code: 2, err: err, hints: policyHints(err, true)}
+	}
+	// Once per run, for the file in use. git's helper path does not warn:
+	// git shows its stderr once per commit (git log --show-signature).
+	if signers != nil {
+		if w := signers.Warning(); w != "" {
+			fmt.Fprintf(s.err, "gitsign: warning: %s\n", printable.String(w))
+		}
 	}
 	tm, err := loadTrust(cfg, f.trustedRoot)
 	if err != nil {

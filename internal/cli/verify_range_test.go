@@ -133,7 +133,7 @@ func sequentialVerify(t *testing.T, jsonOut bool, args ...string) (int, string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy, err := (&verifyFlags{}).policy(ctx, cfg)
+	policy, _, err := (&verifyFlags{}).policy(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,48 @@ func String(s string) string {
 	return b.String()
 }
 
+// ASCII returns s as String does, and in addition writes every other
+// character outside ASCII as \uHHHH (\UHHHHHHHH above U+FFFF), so text
+// that only looks like ASCII shows that it is not: a Cyrillic а (U+0430)
+// in place of a Latin a comes out as \u0430. Use it where such a
+// look-alike would mislead, as in an identity a policy names. Backslashes
+// are left as they are, as String leaves them. Printable ASCII comes back
+// unchanged.
+func ASCII(s string) string {
+	if IsASCII(s) && Safe(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		case r >= utf8.RuneSelf:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteByte(s[i])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// IsASCII reports whether every byte of s is ASCII (below 0x80). It says
+// nothing about control characters: see Safe.
+func IsASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // Safe reports whether s can be shown as it is.
 func Safe(s string) bool {
 	for i := 0; i < len(s); {

@@ -38,6 +38,58 @@ func TestString(t *testing.T) {
 	}
 }
 
+// TestASCII: everything String escapes is escaped the same way, and so is
+// every other character outside ASCII, look-alikes included.
+func TestASCII(t *testing.T) {
+	for in, want := range map[string]string{
+		"alice@example.com":      "alice@example.com",
+		`https://x\.y \* "q"`:    `https://x\.y \* "q"`,
+		"\u0430lice@example.com": `\u0430lice@example.com`,
+		"ex\u0430mple.com":       `ex\u0430mple.com`,
+		"ünï ✓":                  `\u00fcn\u00ef \u2713`,
+		"emoji \U0001F600":       `emoji \U0001f600`,
+		"\x1b[31mred":            `\x1b[31mred`,
+		"tab\there":              `tab\x09here`,
+		"bidi \u202eevil":        `bidi \u202eevil`,
+		"c1 \u009b":              `c1 \u009b`,
+		"bad \xff utf8":          `bad \xff utf8`,
+		"replacement \uFFFD":     `replacement \ufffd`,
+		"":                       "",
+	} {
+		got := ASCII(in)
+		if got != want {
+			t.Errorf("ASCII(%q) = %q, want %q", in, got, want)
+		}
+		if !IsASCII(got) || !Safe(got) {
+			t.Errorf("ASCII(%q) = %q is not safe ASCII", in, got)
+		}
+	}
+	for in, want := range map[string]bool{"": true, "a b\t~": true, "\x7f": true, "é": false, "a\u0430": false, "\xff": false} {
+		if IsASCII(in) != want {
+			t.Errorf("IsASCII(%q) = %v", in, !want)
+		}
+	}
+}
+
+// FuzzASCII: what comes out is printable ASCII, and printable ASCII comes
+// out as it went in.
+func FuzzASCII(f *testing.F) {
+	f.Add("\u0430lice")
+	f.Add("\U0001F600\xff\x1b")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := ASCII(s)
+		if !IsASCII(out) || !Safe(out) {
+			t.Fatalf("ASCII(%q) = %q", s, out)
+		}
+		if IsASCII(s) && Safe(s) && out != s {
+			t.Fatalf("printable ASCII %q changed to %q", s, out)
+		}
+		if Safe(s) && !IsASCII(s) && out == s {
+			t.Fatalf("%q came back unescaped", s)
+		}
+	})
+}
+
 // FuzzString: whatever goes in, what comes out is valid UTF-8 with no
 // control, format or separator character.
 func FuzzString(f *testing.F) {
