@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // Unknown stands for an identity or issuer a certificate does not carry.
@@ -61,5 +63,6 @@ func Describe(cert *x509.Certificate) string {
 		return "an unknown signer"
 	}
 	id, iss := Names(cert)
-	return fmt.Sprintf("%s (issuer %s)", id, iss)
+	// ASCII: a look-alike letter (a Cyrillic а for a Latin a) shows.
+	return fmt.Sprintf("%s (issuer %s)", printable.ASCII(id), printable.ASCII(iss))
 }

@@ -17,6 +17,9 @@ func TestNames(t *testing.T) {
 		{"email", []string{"a@example.com"}, nil, "https://issuer.example", "a@example.com", "https://issuer.example", "a@example.com (issuer https://issuer.example)"},
 		{"URI first", []string{"a@example.com"}, []string{"https://ci.example/wf@refs/heads/main"}, "https://ci.example", "https://ci.example/wf@refs/heads/main", "https://ci.example", ""},
 		{"no issuer", []string{"b@example.com"}, nil, "", "b@example.com", Unknown, "b@example.com (issuer (unknown))"},
+		// A look-alike letter shows: a Cyrillic а in place of a Latin a
+		// (the issuer is a UTF8String; a SAN is IA5String, ASCII only).
+		{"not ASCII", []string{"a@example.com"}, nil, "https://\u0430ccounts.example", "a@example.com", "https://\u0430ccounts.example", `a@example.com (issuer https://\u0430ccounts.example)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cert, _ := testcert.New(t, testcert.Options{Emails: tc.emails, URIs: tc.uris, Issuer: tc.issuer})

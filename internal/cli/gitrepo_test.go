@@ -211,13 +211,19 @@ func TestReadObjectsSHA256(t *testing.T) {
 }
 
 // TestGitObjectSplit checks that a commit's signature header is chosen by
-// the repository's format.
+// the repository's format, and that the other format's header beside it
+// is refused (git would leave it out of what it verifies).
 func TestGitObjectSplit(t *testing.T) {
-	raw := []byte("tree x\ncommitter C <c@example.test> 1 +0000\ngpgsig A\ngpgsig-sha256 B\n\nmsg\n")
 	for format, want := range map[string]string{gitobj.SHA1: "A\n", gitobj.SHA256: "B\n"} {
+		header := map[string]string{gitobj.SHA1: "gpgsig A\n", gitobj.SHA256: "gpgsig-sha256 B\n"}[format]
+		raw := []byte("tree x\ncommitter C <c@example.test> 1 +0000\n" + header + "\nmsg\n")
 		_, sig, err := gitObject{typ: "commit", raw: raw, format: format}.split()
 		if err != nil || string(sig) != want {
 			t.Errorf("%s: %q, %v, want %q", format, sig, err, want)
+		}
+		both := []byte("tree x\ncommitter C <c@example.test> 1 +0000\ngpgsig A\ngpgsig-sha256 B\n\nmsg\n")
+		if _, _, err := (gitObject{typ: "commit", raw: both, format: format}).split(); err == nil || !strings.Contains(err.Error(), "besides its") {
+			t.Errorf("%s: both headers: %v, want refused", format, err)
 		}
 	}
 }

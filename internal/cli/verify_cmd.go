@@ -186,12 +186,7 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 
 func verifyObject(ctx context.Context, v *verify.Verifier, o gitObject) objectReport {
 	r := objectReport{Object: o.id, Type: o.typ}
-	payload, sig, err := o.split()
-	if err != nil {
-		r.Error = err.Error()
-		return r
-	}
-	res, err := v.Verify(ctx, payload, sig, func() (string, error) { return o.id, nil })
+	res, err := v.VerifyObject(ctx, verify.Object{Type: o.typ, ID: o.id, Raw: o.raw, Format: o.format})
 	if err != nil {
 		r.Error = err.Error()
 		return r

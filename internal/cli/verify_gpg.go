@@ -72,13 +72,6 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	if err != nil {
 		return errsig(1, fmt.Errorf("reading the signed data: %w", err))
 	}
-	if typ, err := gitobj.Type(payload); err == nil {
-		if err := gitobj.CheckHeaders(typ, payload); err != nil {
-			status.BadSig(keyID, "(unknown)")
-			fmt.Fprintf(s.err, "gitsign: BAD signature: %s\n", printable.String(err.Error()))
-			return &exitError{code: 1, err: errReported}
-		}
-	}
 	objectID := func() (string, error) {
 		obj, typ, err := gitobj.WithSignature(payload, sig)
 		if err != nil {
@@ -132,7 +125,7 @@ func hintPolicy(w io.Writer, res *verify.Result) {
 		fmt.Fprintf(w, "gitsign: hint: no identity policy is set, so this only shows that the certificate is valid, not who may sign; list who may sign in an allowed-signers file and set gitsign.allowedSignersFile to it\n")
 		return
 	}
-	fmt.Fprintf(w, "gitsign: hint: no identity policy is set, so this only shows that %s signed; the allowed-signers line that accepts this signer is: %s\n", printable.String(res.Identity), line)
+	fmt.Fprintf(w, "gitsign: hint: no identity policy is set, so this only shows that %s signed; the allowed-signers line that accepts this signer is: %s\n", printable.ASCII(res.Identity), line)
 	fmt.Fprintf(w, "gitsign: hint: to require it: printf '%%s\\n' %s >> \"$(git rev-parse --show-toplevel)/.gitsigners\" && git config gitsign.allowedSignersFile .gitsigners\n", quoted)
 }
 
@@ -145,7 +138,7 @@ func reportGood(w io.Writer, res *verify.Result) {
 	if res.Timestamped {
 		how += ", timestamped"
 	}
-	fmt.Fprintf(w, "gitsign: good signature from %s (issuer %s)\n", printable.String(res.Identity), printable.String(res.Issuer))
+	fmt.Fprintf(w, "gitsign: good signature from %s (issuer %s)\n", printable.ASCII(res.Identity), printable.ASCII(res.Issuer))
 	fmt.Fprintf(w, "gitsign: signed %s (%s); certificate %s\n", res.Time.UTC().Format(time.RFC3339), how, res.Fingerprint)
 }
 

@@ -117,7 +117,7 @@ type reportWriter struct {
 func (p *reportWriter) write(r objectReport) error {
 	if !p.json {
 		if r.Verified {
-			fmt.Fprintf(p.w, "%s %s: good signature from %s (issuer %s), log index %d, %s, accepted by %s\n", r.Object, r.Type, printable.String(r.Identity), printable.String(r.Issuer), r.LogIndex, r.Time.UTC().Format(time.RFC3339), printable.String(r.Rule))
+			fmt.Fprintf(p.w, "%s %s: good signature from %s (issuer %s), log index %d, %s, accepted by %s\n", r.Object, r.Type, printable.ASCII(r.Identity), printable.ASCII(r.Issuer), r.LogIndex, r.Time.UTC().Format(time.RFC3339), printable.String(r.Rule))
 		} else {
 			fmt.Fprintf(p.w, "%s %s: FAILED: %s\n", r.Object, r.Type, printable.String(r.Error))
 		}

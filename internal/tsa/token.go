@@ -26,7 +26,8 @@ var oidTSTInfo = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
 // by re-encoding the whole token and comparing bytes:
 //
 //   - a DER ContentInfo holding a SignedData of version 3 (RFC 5652 for a
-//     content type other than id-data) over an attached id-ct-TSTInfo;
+//     content type other than id-data) over an attached id-ct-TSTInfo, in
+//     an OCTET STRING (readers take the content of any tag there);
 //   - exactly one SignerInfo, of version 1, naming its certificate by
 //     issuer and serial number, with no unsigned attributes;
 //   - its digest algorithm SHA-256, SHA-384 or SHA-512 with parameters
@@ -68,6 +69,14 @@ func CheckTokenForm(token []byte) (err error) {
 	}
 	if !sd.EncapContentInfo.EContentType.Equal(oidTSTInfo) {
 		return fmt.Errorf("timestamp token: content type %s, want id-ct-TSTInfo", sd.EncapContentInfo.EContentType)
+	}
+	// The TSTInfo is signed, but not the tag around it: readers take the
+	// content of whatever the explicit [0] holds.
+	// (ietf-cms keeps the explicit [0] itself: the content is inside it.)
+	var inner asn1.RawValue
+	if rest, err := asn1.Unmarshal(sd.EncapContentInfo.EContent.Bytes, &inner); err != nil || len(rest) != 0 ||
+		inner.Class != asn1.ClassUniversal || inner.Tag != asn1.TagOctetString || inner.IsCompound {
+		return errors.New("timestamp token: its content (the TSTInfo) is not in an OCTET STRING")
 	}
 	if len(sd.SignerInfos) != 1 {
 		return fmt.Errorf("timestamp token: %d signers, want 1", len(sd.SignerInfos))
