@@ -24,7 +24,8 @@ var objectLines = []string{
 }
 
 // objectMutations returns raw with each line dropped, repeated, and with
-// each of objectLines inserted before it (and at the end).
+// each of objectLines inserted before it (and at the end), and with each
+// header moved.
 func objectMutations(raw []byte) []objectMutation {
 	lines := bytes.SplitAfter(raw, []byte("\n"))
 	var out []objectMutation
@@ -40,7 +41,45 @@ func objectMutations(raw []byte) []objectMutation {
 			with(fmt.Sprintf("%q inserted at line %d", l, i+1), func(i int) [][]byte { return splice(lines, i, 0, []byte(l+"\n")) }, i)
 		}
 	}
+	// Each header, with its continuation lines, moved to every other
+	// place in the header block.
+	blocks, rest := headerBlocks(lines)
+	for b := range blocks {
+		for to := range blocks {
+			if to == b {
+				continue
+			}
+			moved := append([][][]byte(nil), blocks...)
+			block := moved[b]
+			moved = append(moved[:b:b], moved[b+1:]...)
+			moved = append(moved[:to:to], append([][][]byte{block}, moved[to:]...)...)
+			var joined [][]byte
+			for _, m := range moved {
+				joined = append(joined, m...)
+			}
+			out = append(out, objectMutation{
+				name: fmt.Sprintf("object: header %d moved to place %d", b+1, to+1),
+				raw:  bytes.Join(append(joined, rest...), nil),
+			})
+		}
+	}
 	return out
+}
+
+// headerBlocks splits an object's lines into its headers, each with its
+// continuation lines, and the rest (from the empty line on).
+func headerBlocks(lines [][]byte) (blocks [][][]byte, rest [][]byte) {
+	for i, l := range lines {
+		switch {
+		case len(l) == 0 || l[0] == '\n':
+			return blocks, lines[i:]
+		case l[0] == ' ' && len(blocks) > 0:
+			blocks[len(blocks)-1] = append(blocks[len(blocks)-1], l)
+		default:
+			blocks = append(blocks, [][]byte{l})
+		}
+	}
+	return blocks, nil
 }
 
 // objectMutation is one changed object.

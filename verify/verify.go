@@ -103,7 +103,7 @@ func New(trust root.TrustedMaterial, o Options) (*Verifier, error) {
 		return nil, &PolicyError{Missing: "identity"}
 	}
 	for _, typ := range []string{"commit", "tag", ""} {
-		p := policy{any: anyID}
+		p := policy{any: anyID, rules: make([]rule, 0, len(rules)), opts: make([]sgverify.PolicyOption, 0, len(rules))}
 		for _, r := range rules {
 			if r.appliesTo(typ) {
 				p.rules = append(p.rules, r)

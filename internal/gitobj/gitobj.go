@@ -99,7 +99,9 @@ func Split(typ string, raw []byte) (payload, sig []byte, err error) {
 // signature, but also gpgsigx or a bare gpgsig), with its continuation
 // lines, out of the payload it verifies, so such a line could be added,
 // changed or removed without breaking the signature: a commit that has
-// one is refused. A tag's signature is everything from the last
+// one is refused. For the same reason the signature header must be the
+// last header, where git and gitsign write it: git verifies the same
+// payload wherever it sits. A tag's signature is everything from the last
 // line that starts with a signature armor git knows (PGP SIGNATURE, PGP
 // MESSAGE, SIGNED MESSAGE, SSH SIGNATURE), so text after the signature
 // block stays in the signature. Objects with more than one signature
@@ -196,7 +198,8 @@ func splitCommit(raw []byte, header string) ([]byte, []byte, error) {
 	var payload, sig []byte
 	found := 0
 	inSig := false
-	other := "" // the first other gpgsig... header: the object is refused
+	other := ""    // the first other gpgsig... header: the object is refused
+	moved := false // a header follows the signature
 	for off := 0; off < len(raw); {
 		line := raw[off:]
 		if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
@@ -227,6 +230,11 @@ func splitCommit(raw []byte, header string) ([]byte, []byte, error) {
 			}
 			inSig = false
 			continue
+		case inSig:
+			// A header after the signature: git would verify the same
+			// payload wherever the signature sits, so only one place is
+			// allowed, the one git and gitsign write it at: last.
+			moved = true
 		}
 		inSig = false
 		payload = append(payload, line...)
@@ -239,6 +247,9 @@ func splitCommit(raw []byte, header string) ([]byte, []byte, error) {
 	}
 	if other != "" {
 		return nil, nil, fmt.Errorf("commit has a %s header besides its %s signature: git does not verify it, so it could be changed without breaking the signature", printable.String(other), header)
+	}
+	if moved {
+		return nil, nil, fmt.Errorf("commit's %s signature is not its last header: git verifies the same payload wherever it sits, so it could be moved without breaking the signature", header)
 	}
 	return payload, sig, nil
 }

@@ -177,8 +177,13 @@ func TestSplitForCommitHeaders(t *testing.T) {
 		{"sha1 header in sha256", SHA256,
 			"tree x\n" + cm + "gpgsig A\n B\n\nmsg\n", "", ""},
 		{"sha256 header in sha256", SHA256,
-			"tree x\n" + cm + "gpgsig-sha256 A\n B\nauthor y\n\nmsg\n",
+			"tree x\n" + cm + "author y\ngpgsig-sha256 A\n B\n\nmsg\n",
 			"tree x\n" + cm + "author y\n\nmsg\n", "A\nB\n"},
+		// git verifies the same payload wherever the signature sits, so
+		// it must sit where git writes it: after the other headers.
+		{"signature before another header", SHA1,
+			"tree x\n" + cm + "gpgsig A\n B\nauthor y\n\nmsg\n",
+			"refuse", "gpgsig signature is not its last header"},
 		// git leaves any other header starting "gpgsig" out of the
 		// payload, so nothing covers it: such commits are refused.
 		{"both headers in sha1", SHA1,

@@ -7,8 +7,9 @@
 // attribute 1.3.6.1.4.1.57264.3.1 as an OCTET STRING. For hashedrekord
 // v0.0.1 (Rekor v1) the canonicalized body is cleared, as the reference
 // does: a verifier rebuilds it from the signature. A Rekor v2 entry
-// (hashedrekord v0.0.2) keeps its body, whose canonical form is the log's
-// own encoding; verifiers check the entry against the signature anyway.
+// (hashedrekord v0.0.2) keeps its body, which a verifier also rebuilds
+// (HashedRekordV002) and compares byte for byte. CheckBinding checks the
+// entry's other unsigned fields against the signed ones.
 package rekor
 
 import (
