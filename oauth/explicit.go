@@ -1,7 +1,9 @@
 package oauth
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 )
 
@@ -43,7 +45,9 @@ func (id Identity) String() string {
 //
 // It reads the token as Get would, but without verifying it and whether
 // or not it has expired (that is Get's error to report), and it runs no
-// login and makes no request. A token that is missing, unreadable or
+// login and makes no request. With no token at all (the variable unset
+// or empty, no token file) it returns nil, nil: a cached credential may
+// sign then, as with a login source. A token that is unreadable or
 // names nobody is a *SourceError, worded as Get's would be.
 func ExplicitIdentity(o Options) (*Identity, error) {
 	if o.LookupEnv == nil {
@@ -64,6 +68,12 @@ func ExplicitIdentity(o Options) (*Identity, error) {
 		}
 		raw, where, err = readTokenFile(&o)
 	default:
+		return nil, nil
+	}
+	if errors.Is(err, ErrNoToken) || errors.Is(err, fs.ErrNotExist) {
+		// No token is given (the provider is set, the token is not):
+		// nobody is named, and a cached credential may sign; a login
+		// would fail with Get's error.
 		return nil, nil
 	}
 	if err != nil {

@@ -125,14 +125,7 @@ func TestTokenFraming(t *testing.T) {
 			sd.EncapContentInfo.EContent = asn1.RawValue{FullBytes: full}
 		}},
 	} {
-		ci, err := cms.ContentInfo(token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sd, err := ci.SignedDataContent()
-		if err != nil {
-			t.Fatal(err)
-		}
+		sd := signedDataOf(t, token)
 		c.edit(sd)
 		der, err := sd.ContentInfoDER()
 		if err != nil {

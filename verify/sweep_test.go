@@ -293,14 +293,7 @@ func signerTwin(t *testing.T, der []byte) mutation {
 // authority's value in its token.
 func tokenTwin(t *testing.T, token []byte, encode func(*protocol.SignedData) ([]byte, error)) mutation {
 	t.Helper()
-	ci, err := cms.ContentInfo(token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd, err := ci.SignedDataContent()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sd := signedDataOf(t, token)
 	tw, ok := twin(sd.SignerInfos[0].Signature)
 	if !ok {
 		t.Fatal("the timestamp token's value is not an ECDSA signature")
@@ -389,4 +382,18 @@ func withAttribute(t *testing.T, sig []byte, typ asn1.ObjectIdentifier, value an
 		t.Fatal(err)
 	}
 	return out
+}
+
+// signedDataOf decodes the SignedData of a DER ContentInfo.
+func signedDataOf(t *testing.T, der []byte) *protocol.SignedData {
+	t.Helper()
+	ci, err := cms.ContentInfo(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := ci.SignedDataContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sd
 }

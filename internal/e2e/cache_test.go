@@ -254,11 +254,11 @@ func TestCacheExplicitToken(t *testing.T) {
 	r.withEnv("GITSIGN_TOKEN_PROVIDER=filesystem", "GITSIGN_TOKEN_FILE="+tokenFile).commit("alice's token in a file")
 	r.commit("no token")
 
-	sigs := r.signatures(5) // newest first
-	for i, want := range []string{"alice", "alice", "bob", "bob", "alice"} {
-		if got := sigs[i].cert.EmailAddresses; len(got) != 1 || got[0] != want+"@example.test" {
-			t.Errorf("commit %d from the top is signed as %v; want %s@example.test", i, got, want)
-		}
+	var sigs []*signed // newest first, each checked to be signed by its signer
+	for i, signer := range []string{"alice", "alice", "bob", "bob", "alice"} {
+		s := readSignedBy(t, r, "commit", fmt.Sprintf("HEAD~%d", i), signer+"@example.test")
+		s.checkOfflineV1(t)
+		sigs = append(sigs, s)
 	}
 	switch {
 	case serial(sigs[3]) == serial(sigs[4]):

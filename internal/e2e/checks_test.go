@@ -45,6 +45,12 @@ type signed struct {
 
 func readSigned(t *testing.T, r *repo, typ, rev string) *signed {
 	t.Helper()
+	return readSignedBy(t, r, typ, rev, "alice@example.test")
+}
+
+// readSignedBy is readSigned for a signature by email.
+func readSignedBy(t *testing.T, r *repo, typ, rev, email string) *signed {
+	t.Helper()
 	id := strings.TrimSpace(r.git("rev-parse", rev))
 	raw := r.git("cat-file", typ, id)
 	payload, sigPEM, err := gitobj.Split(typ, []byte(raw))
@@ -62,8 +68,8 @@ func readSigned(t *testing.T, r *repo, typ, rev string) *signed {
 	if s.attrs, err = s.si.SignedAttrs.MarshaledForVerification(); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.cert.EmailAddresses) != 1 || s.cert.EmailAddresses[0] != "alice@example.test" {
-		t.Errorf("certificate names %v, want alice@example.test", s.cert.EmailAddresses)
+	if len(s.cert.EmailAddresses) != 1 || s.cert.EmailAddresses[0] != email {
+		t.Errorf("certificate names %v, want %s", s.cert.EmailAddresses, email)
 	}
 	return s
 }
