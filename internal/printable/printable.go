@@ -25,22 +25,7 @@ func String(s string) string {
 	if Safe(s) {
 		return s
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
+	return escape(s, false)
 }
 
 // ASCII returns s as String does, and in addition writes every other
@@ -54,6 +39,12 @@ func ASCII(s string) string {
 	if IsASCII(s) && Safe(s) {
 		return s
 	}
+	return escape(s, true)
+}
+
+// escape writes s as String describes, and with nonASCII every other
+// character outside ASCII too, as ASCII describes.
+func escape(s string, nonASCII bool) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -62,12 +53,12 @@ func ASCII(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case r > 0xffff:
+		case nonASCII && r > 0xffff:
 			fmt.Fprintf(&b, `\U%08x`, r)
-		case r >= utf8.RuneSelf:
+		case nonASCII && r >= utf8.RuneSelf, unsafeRune(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
-			b.WriteByte(s[i])
+			b.WriteString(s[i : i+size])
 		}
 		i += size
 	}
