@@ -27,6 +27,24 @@ func waitAsync(cb *callback, timeout time.Duration) <-chan callbackResult {
 	return out
 }
 
+// servedCallback listens for a login callback, changed by edit if it is
+// not nil, serves check on it and returns it with its port; it is closed
+// when the test ends (closing it again is harmless).
+func servedCallback(t *testing.T, check callbackCheck, edit func(*callback)) (*callback, int) {
+	t.Helper()
+	cb, err := listenCallback("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cb.close)
+	if edit != nil {
+		edit(cb)
+	}
+	port := redirectPort(t, cb)
+	cb.serve(check, 0)
+	return cb, port
+}
+
 // stillWaiting fails the test if the login has ended.
 func stillWaiting(t *testing.T, res <-chan callbackResult, after string) {
 	t.Helper()
@@ -61,13 +79,7 @@ func fetchPath(t *testing.T, method string, port int, path string) (int, string)
 // gets an error page and leaves the login waiting; the genuine callback
 // that follows completes it with its code.
 func TestCallbackIgnoresStrayRequests(t *testing.T) {
-	cb, err := listenCallback("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.close()
-	port := redirectPort(t, cb)
-	cb.serve(callbackCheck{state: "the-state", issuer: "https://issuer.example", issRequired: true}, 0)
+	cb, port := servedCallback(t, callbackCheck{state: "the-state", issuer: "https://issuer.example", issRequired: true}, nil)
 	res := waitAsync(cb, 10*time.Second)
 
 	for _, tc := range []struct {
@@ -116,13 +128,7 @@ func TestCallbackIgnoresStrayRequests(t *testing.T) {
 // A login that only ever got callbacks with the wrong state times out,
 // and says that it refused them.
 func TestCallbackTimeoutAfterWrongState(t *testing.T) {
-	cb, err := listenCallback("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.close()
-	port := redirectPort(t, cb)
-	cb.serve(callbackCheck{state: "the-state"}, 0)
+	cb, port := servedCallback(t, callbackCheck{state: "the-state"}, nil)
 	res := waitAsync(cb, 500*time.Millisecond)
 	for range 3 {
 		if status, _ := fetchPath(t, "GET", port, "/auth/callback?state=forged&code=x"); status != http.StatusBadRequest {
@@ -151,13 +157,7 @@ func TestCallbackTimeoutAfterWrongState(t *testing.T) {
 // neither ends the login nor leaves goroutines or connections behind;
 // the genuine callback still gets through afterwards.
 func TestCallbackFlood(t *testing.T) {
-	cb, err := listenCallback("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.close()
-	port := redirectPort(t, cb)
-	cb.serve(callbackCheck{state: "the-state"}, 0)
+	cb, port := servedCallback(t, callbackCheck{state: "the-state"}, nil)
 	res := waitAsync(cb, 30*time.Second)
 	before := runtime.NumGoroutine()
 
@@ -220,12 +220,7 @@ func TestCallbackFlood(t *testing.T) {
 // once, and close does not wait for them or for the ones holding the
 // slots.
 func TestCallbackConnectionLimit(t *testing.T) {
-	cb, err := listenCallback("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := redirectPort(t, cb)
-	cb.serve(callbackCheck{state: "the-state"}, 0)
+	cb, port := servedCallback(t, callbackCheck{state: "the-state"}, nil)
 	// Connections that never send a request hold every slot.
 	var held []net.Conn
 	defer func() {
@@ -267,14 +262,7 @@ func TestCallbackConnectionLimit(t *testing.T) {
 // The genuine callback is held open until the login ends, however long
 // the code exchange takes: the per-request read timeout does not cut it.
 func TestCallbackHeldPastReadTimeout(t *testing.T) {
-	cb, err := listenCallback("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.close()
-	cb.readTimeout = 100 * time.Millisecond
-	port := redirectPort(t, cb)
-	cb.serve(callbackCheck{state: "the-state"}, 0)
+	cb, port := servedCallback(t, callbackCheck{state: "the-state"}, func(cb *callback) { cb.readTimeout = 100 * time.Millisecond })
 	res := waitAsync(cb, 10*time.Second)
 	type page struct {
 		status int
