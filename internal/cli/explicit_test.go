@@ -4,7 +4,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/internal/config"
 )
 
@@ -85,24 +83,9 @@ func TestSignExplicitTokenDecides(t *testing.T) {
 			}))
 			defer log.Close()
 
-			sock := filepath.Join(shortDir(t), "agent.sock")
-			l, err := cache.Listen(sock)
-			if err != nil {
-				t.Fatal(err)
-			}
-			store := cache.NewStore(nil)
 			cfg := config.Default()
 			cfg.Fulcio = fulcio.URL
-			if err := store.Put(cacheKey(cfg), fulcioLike(t, "alice@example.test", explicitIssuer, time.Now().Add(10*time.Minute))); err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- (&cache.Server{Agent: store}).Serve(ctx, l) }()
-			defer func() {
-				cancel()
-				<-done
-			}()
+			sock := agentWith(t, cacheKey(cfg), fulcioLike(t, "alice@example.test", explicitIssuer, time.Now().Add(10*time.Minute)))
 			t.Setenv("GITSIGN_FULCIO_URL", fulcio.URL)
 			t.Setenv("GITSIGN_REKOR_URL", log.URL)
 			t.Setenv("GITSIGN_CACHE", "agent")

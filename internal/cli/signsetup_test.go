@@ -170,22 +170,7 @@ func TestSignCachedCredential(t *testing.T) {
 		http.Error(w, `{"code":400,"message":"refused"}`, http.StatusBadRequest)
 	}))
 	defer log.Close()
-	sock := filepath.Join(shortDir(t), "agent.sock")
-	l, err := cache.Listen(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := cache.NewStore(nil)
-	if err := store.Put(cacheKey(config.Default()), selfSigned(t, "a@example.test", time.Now().Add(10*time.Minute))); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- (&cache.Server{Agent: store}).Serve(ctx, l) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	sock := agentWith(t, cacheKey(config.Default()), selfSigned(t, "a@example.test", time.Now().Add(10*time.Minute)))
 	t.Setenv("GITSIGN_REKOR_URL", log.URL)
 	t.Setenv("GITSIGN_CACHE", "agent")
 	t.Setenv("GITSIGN_CREDENTIAL_CACHE", sock)
@@ -207,4 +192,27 @@ func TestSignCachedCredential(t *testing.T) {
 	if n := hits.Load(); n != 1 {
 		t.Errorf("the log got %d requests, want 1 (a 400 is not retried)", n)
 	}
+}
+
+// agentWith runs a credential cache agent, until the test ends, that
+// holds cred under key, and returns its socket.
+func agentWith(t *testing.T, key cache.Key, cred *cache.Credential) string {
+	t.Helper()
+	sock := filepath.Join(shortDir(t), "agent.sock")
+	l, err := cache.Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := cache.NewStore(nil)
+	if err := store.Put(key, cred); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&cache.Server{Agent: store}).Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return sock
 }
