@@ -43,9 +43,10 @@ func (v *Verifier) VerifyObject(ctx context.Context, obj Object) (*Result, error
 	if format == "" {
 		format = SHA1
 	}
+	// SplitFor checks the headers (CheckHeaders) that Verify would check.
 	payload, sig, err := gitobj.SplitFor(obj.Type, obj.Raw, format)
 	if err != nil {
 		return nil, fail(Bad, nil, "%v", err)
 	}
-	return v.Verify(ctx, payload, sig, func() (string, error) { return obj.ID, nil })
+	return v.verify(ctx, obj.Type, payload, sig, func() (string, error) { return obj.ID, nil })
 }

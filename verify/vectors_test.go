@@ -63,15 +63,8 @@ func sweepVectors(t testing.TB) []sweepVector {
 	t.Helper()
 	var out []sweepVector
 	add := func(path, name, mode, typ string, v *Verifier) {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		payload, sig, err := gitobj.Split(typ, raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, sweepVector{name: name, mode: mode, typ: typ, raw: raw, payload: payload, sig: sig, v: v})
+		vec := load(t, path, typ, "")
+		out = append(out, sweepVector{name: name, mode: mode, typ: typ, raw: vec.raw, payload: vec.payload, sig: vec.sig, v: v})
 	}
 	real := builtinVerifier(t, billy)
 	files, _ := filepath.Glob(filepath.Join(realworld, "commits", "*.commit"))

@@ -197,6 +197,11 @@ func (v *Verifier) Verify(ctx context.Context, payload, sig []byte, objectID fun
 			return nil, fail(Bad, nil, "%v", err)
 		}
 	}
+	return v.verify(ctx, typ, payload, sig, objectID)
+}
+
+// verify is Verify for a payload of type typ whose headers are checked.
+func (v *Verifier) verify(ctx context.Context, typ string, payload, sig []byte, objectID func() (string, error)) (*Result, error) {
 	p, err := cms.Parse(sig)
 	if err != nil {
 		return nil, fail(Unverifiable, nil, "%v", err)

@@ -20,6 +20,7 @@ var billy = Policy{Identities: []string{"billy@chainguard.dev"}, Issuers: []stri
 
 type vector struct {
 	name, typ, id string
+	raw           []byte // the object as git stores it
 	payload, sig  []byte
 }
 
@@ -52,7 +53,7 @@ func load(t testing.TB, path, typ, id string) vector {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return vector{name: filepath.Base(path), typ: typ, id: id, payload: payload, sig: sig}
+	return vector{name: filepath.Base(path), typ: typ, id: id, raw: raw, payload: payload, sig: sig}
 }
 
 func builtinVerifier(t testing.TB, p Policy) *Verifier {
