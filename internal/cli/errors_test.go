@@ -16,6 +16,7 @@ import (
 	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/gitsign"
 	"github.com/gitsign-dev/gitsign/internal/config"
+	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/internal/httpx"
 	"github.com/gitsign-dev/gitsign/oauth"
 )
@@ -88,7 +89,7 @@ func TestKnownHints(t *testing.T) {
 		{"timeout", silentTimeout(t), "gitsign.timeout (GITSIGN_TIMEOUT"},
 		{"server error", fmt.Errorf("rekor: %w", &httpx.StatusError{Method: "POST", URL: "u", Status: 503}), "try again later"},
 		{"client error", fmt.Errorf("rekor: %w", &httpx.StatusError{Method: "POST", URL: "u", Status: 400}), ""},
-		{"not a repository", &exitError{code: 2, err: errNotRepository}, "or set GIT_DIR"},
+		{"not a repository", &exitError{code: 2, err: gitrepo.ErrNotRepository}, "or set GIT_DIR"},
 	} {
 		hs := hintsOf(tc.err)
 		switch {

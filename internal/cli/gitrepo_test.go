@@ -3,49 +3,22 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
+	"github.com/gitsign-dev/gitsign/internal/testgit"
 )
 
-// hermeticRepo makes a repository of the given object format with one
-// unsigned commit, changes into it, and keeps the developer's git and
-// gitsign settings out of the test.
-func hermeticRepo(t testing.TB, format string) string {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not found:", err)
-	}
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "GIT_") || strings.HasPrefix(name, "GITSIGN_") || strings.HasPrefix(name, "SIGSTORE_") {
-			t.Setenv(name, "") // restored after the test
-			os.Unsetenv(name)
-		}
-	}
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	dir := t.TempDir()
-	t.Chdir(dir)
-	runGit(t, "init", "-q", "-b", "main", "--object-format="+format)
-	runGit(t, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "x")
-	return dir
-}
+// hermeticRepo is testgit.Repo: a repository with one commit, changed
+// into, with no developer settings.
+func hermeticRepo(t testing.TB, format string) string { t.Helper(); return testgit.Repo(t, format) }
 
-func runGit(t testing.TB, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("git", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
+func runGit(t testing.TB, args ...string) string { t.Helper(); return testgit.Run(t, args...) }
 
 // injections are revisions that git would take for its --output option.
 func injections(file string) []string {
@@ -75,10 +48,10 @@ func TestResolveNoOptionInjection(t *testing.T) {
 			t.Fatalf("%q made git write %s", arg, file)
 		}
 	}
-	// A range starting with "-" is refused by git as a revision.
+	// A range end starting with "-" is a revision git does not know.
 	_, err := resolveCommits(context.Background(), []string{"--output=" + file + "..HEAD"})
-	if err == nil || !strings.Contains(err.Error(), "bad revision") {
-		t.Errorf("got %v, want git's bad revision", err)
+	if err == nil || err.Error() != "--output="+file+" is not a commit in this repository" {
+		t.Errorf("got %v, want not a commit", err)
 	}
 	// Revisions and ranges still work.
 	head := runGit(t, "rev-parse", "HEAD")
@@ -102,8 +75,8 @@ func TestResolveNoOptionInjection(t *testing.T) {
 	}
 }
 
-// TestCommitSourceMistakesFirst: a revision or range that git does not
-// know is reported by commitSource itself, before anything streams,
+// TestCommitSourceMistakesFirst: a revision or range end that git does
+// not know is reported by commitSource itself, before anything streams,
 // wherever it is on the command line; good arguments stream, argument by
 // argument, in order, repeats included.
 func TestCommitSourceMistakesFirst(t *testing.T) {
@@ -115,22 +88,12 @@ func TestCommitSourceMistakesFirst(t *testing.T) {
 		err  string
 	}{
 		{[]string{"HEAD~2..HEAD", "nope"}, "nope is not a commit in this repository"},
-		{[]string{"HEAD~2..HEAD", "HEAD", "nope..HEAD"}, "git rev-list: bad revision 'nope..HEAD'"},
-		{[]string{"nope..HEAD"}, ""}, // alone, git says so before listing anything
+		{[]string{"HEAD~2..HEAD", "HEAD", "nope..HEAD"}, "nope is not a commit in this repository"},
+		{[]string{"nope..HEAD"}, "nope is not a commit in this repository"},
+		{[]string{"HEAD...nope"}, "nope is not a commit in this repository"},
+		{[]string{"^nope"}, "nope is not a commit in this repository"},
 	} {
-		src, err := commitSource(context.Background(), c.args)
-		if c.err == "" {
-			if err != nil {
-				t.Errorf("%q: %v before streaming", c.args, err)
-				continue
-			}
-			n := 0
-			err = src(context.Background(), func(string) error { n++; return nil })
-			if err == nil || n != 0 || !strings.Contains(err.Error(), "bad revision") {
-				t.Errorf("%q: streamed %d, then %v", c.args, n, err)
-			}
-			continue
-		}
+		_, err := commitSource(context.Background(), c.args)
 		if err == nil || err.Error() != c.err {
 			t.Errorf("%q: %v, want %q", c.args, err, c.err)
 		}
@@ -166,74 +129,35 @@ func TestVerifyCommandNoOptionInjection(t *testing.T) {
 	}
 }
 
-func TestReadObjects(t *testing.T) {
+// TestAmbiguousRevisions: a name git finds in more than one place (a tag
+// named like a remote-tracking branch, as anyone who may push a tag can
+// make) is a usage error naming both, in a range end, a revision and the
+// REV of REV:PATH, however git is configured; a full ref name or an
+// object id still works.
+func TestAmbiguousRevisions(t *testing.T) {
 	hermeticRepo(t, gitobj.SHA1)
-	runGit(t, "-c", "user.name=a", "-c", "user.email=a@b", "tag", "-a", "-m", "msg", "v1")
-	ids := []string{runGit(t, "rev-parse", "HEAD"), runGit(t, "rev-parse", "v1")}
-	objects, err := readObjects(context.Background(), ids)
-	if err != nil || len(objects) != 2 {
-		t.Fatalf("readObjects: %v, %v", objects, err)
-	}
-	for i, o := range objects {
-		raw := runGit(t, "cat-file", o.typ, ids[i])
-		if o.id != ids[i] || o.format != gitobj.SHA1 || strings.TrimSpace(string(o.raw)) != raw {
-			t.Errorf("object %d: %s %s %s %q", i, o.id, o.typ, o.format, o.raw)
+	runGit(t, "config", "core.warnAmbiguousRefs", "false")
+	runGit(t, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "y")
+	runGit(t, "update-ref", "refs/remotes/origin/main", "HEAD~1")
+	runGit(t, "tag", "origin/main", "HEAD")
+	for _, args := range [][]string{{"origin/main..HEAD"}, {"HEAD...origin/main"}, {"^origin/main"}, {"origin/main"}, {"HEAD", "origin/main~0"}} {
+		_, err := commitSource(context.Background(), args)
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "origin/main is ambiguous") ||
+			!strings.Contains(err.Error(), "refs/tags/origin/main") || !strings.Contains(err.Error(), "refs/remotes/origin/main") {
+			t.Errorf("%q: %v, want a usage error naming both refs", args, err)
 		}
 	}
-	if objects[0].typ != "commit" || objects[1].typ != "tag" {
-		t.Errorf("types %s, %s", objects[0].typ, objects[1].typ)
+	_, err := readAllowedSigners(context.Background(), "origin/main:.gitsigners")
+	if err == nil || !strings.Contains(err.Error(), "origin/main is ambiguous") {
+		t.Errorf("REV:PATH with an ambiguous REV: %v", err)
 	}
-	if _, err := readObjects(context.Background(), []string{strings.Repeat("0", 40)}); err == nil || !strings.Contains(err.Error(), "missing") {
-		t.Errorf("a missing object: %v", err)
+	ids, err := resolveCommits(context.Background(), []string{"refs/remotes/origin/main..HEAD"})
+	if err != nil || len(ids) != 1 || ids[0] != runGit(t, "rev-parse", "HEAD") {
+		t.Errorf("full ref name: %v, %v", ids, err)
 	}
-}
-
-// TestReadObjectsSHA256 checks that objects of a SHA-256 repository are
-// read with that format, commits included.
-func TestReadObjectsSHA256(t *testing.T) {
-	hermeticRepo(t, gitobj.SHA256)
-	runGit(t, "-c", "user.name=a", "-c", "user.email=a@b", "tag", "-a", "-m", "msg", "v1")
-	tag := runGit(t, "rev-parse", "v1")
-	objects, err := readObjects(context.Background(), []string{tag})
-	if err != nil || len(objects) != 1 || objects[0].format != gitobj.SHA256 || len(objects[0].id) != 64 {
-		t.Fatalf("readObjects: %+v, %v", objects, err)
-	}
-	if _, _, err := objects[0].split(); err == nil || err.Error() != "tag is not signed" {
-		t.Errorf("split of an unsigned tag: %v", err)
-	}
-	commits, err := readObjects(context.Background(), []string{runGit(t, "rev-parse", "HEAD")})
-	if err != nil || len(commits) != 1 || commits[0].typ != "commit" || commits[0].format != gitobj.SHA256 {
-		t.Fatalf("a commit of a SHA-256 repository: %+v, %v", commits, err)
-	}
-	if _, _, err := commits[0].split(); err == nil || err.Error() != "commit is not signed" {
-		t.Errorf("split of an unsigned SHA-256 commit: %v", err)
-	}
-}
-
-// TestGitObjectSplit checks that a commit's signature header is chosen by
-// the repository's format, and that the other format's header beside it
-// is refused (git would leave it out of what it verifies).
-func TestGitObjectSplit(t *testing.T) {
-	for format, want := range map[string]string{gitobj.SHA1: "A\n", gitobj.SHA256: "B\n"} {
-		header := map[string]string{gitobj.SHA1: "gpgsig A\n", gitobj.SHA256: "gpgsig-sha256 B\n"}[format]
-		raw := []byte("tree x\ncommitter C <c@example.test> 1 +0000\n" + header + "\nmsg\n")
-		_, sig, err := gitObject{typ: "commit", raw: raw, format: format}.split()
-		if err != nil || string(sig) != want {
-			t.Errorf("%s: %q, %v, want %q", format, sig, err, want)
-		}
-		both := []byte("tree x\ncommitter C <c@example.test> 1 +0000\ngpgsig A\ngpgsig-sha256 B\n\nmsg\n")
-		if _, _, err := (gitObject{typ: "commit", raw: both, format: format}).split(); err == nil || !strings.Contains(err.Error(), "besides its") {
-			t.Errorf("%s: both headers: %v, want refused", format, err)
-		}
-	}
-}
-
-func TestGitMessage(t *testing.T) {
-	got := gitMessage([]byte("fatal: bad revision 'x'\nhint: try this\n\nerror: and this\n"))
-	if got != "bad revision 'x'; and this" {
-		t.Errorf("got %q", got)
-	}
-	if got := gitMessage(nil); got != "" {
-		t.Errorf("got %q from nothing", got)
+	ids, err = resolveCommits(context.Background(), []string{runGit(t, "rev-parse", "HEAD~1") + "..HEAD"})
+	if err != nil || len(ids) != 1 {
+		t.Errorf("object ids: %v, %v", ids, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/gitsign"
 	"github.com/gitsign-dev/gitsign/internal/config"
+	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/internal/httpx"
 	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/oauth"
@@ -47,11 +48,11 @@ func knownHints(err error) []string {
 		return []string{"the server is limiting requests: try again in a minute"}
 	case errors.As(err, &hse) && hse.Status >= 500:
 		return []string{"the server failed: try again later"}
-	case errors.Is(err, errNotRepository):
+	case errors.Is(err, gitrepo.ErrNotRepository):
 		return []string{"run it inside a git repository, or set GIT_DIR"}
 	case errors.Is(err, errConfigPolicyConflict):
 		return []string{`git config --show-origin --get-regexp '^gitsign\.(allowedsignersfile|certificate)' shows where they are set`}
-	case errors.Is(err, errNoRevPath):
+	case errors.Is(err, gitrepo.ErrNoSuchFile):
 		return signersRevHints(err)
 	case errors.As(err, &te):
 		return trustHints(te)

@@ -7,6 +7,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitsign-dev/gitsign/internal/allowedsigners"
+	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/internal/inspect"
 	"github.com/gitsign-dev/gitsign/internal/printable"
 )
@@ -77,22 +79,22 @@ func runShow(ctx context.Context, s streams, rev string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	_, sig, err := o.split()
+	_, sig, err := o.Split()
 	if err != nil {
-		if err.Error() == o.typ+" is not signed" { // gitobj's words
-			return fmt.Errorf("%s %s is not signed", o.typ, o.id)
+		if err.Error() == o.Type+" is not signed" { // gitobj's words
+			return fmt.Errorf("%s %s is not signed", o.Type, o.ID)
 		}
-		return fmt.Errorf("%s %s: %v", o.typ, o.id, err)
+		return fmt.Errorf("%s %s: %v", o.Type, o.ID, err)
 	}
 	d, err := inspect.Signature(sig)
 	if err != nil {
-		e := &exitError{code: 1, err: fmt.Errorf("cannot describe the signature of %s %s: %w", o.typ, o.id, err)}
+		e := &exitError{code: 1, err: fmt.Errorf("cannot describe the signature of %s %s: %w", o.Type, o.ID, err)}
 		if other := foreignSignature(sig); other != "" {
-			e.hint("it is %s, not a gitsign signature: git verify-%s checks it with gpg.format set accordingly", other, o.typ)
+			e.hint("it is %s, not a gitsign signature: git verify-%s checks it with gpg.format set accordingly", other, o.Type)
 		}
 		return e
 	}
-	doc := shown{Object: o.id, Type: o.typ, Description: d, AllowedSigners: suggestions(d)}
+	doc := shown{Object: o.ID, Type: o.Type, Description: d, AllowedSigners: suggestions(d)}
 	if asJSON {
 		b, err := json.MarshalIndent(doc, "", "  ")
 		if err != nil {
@@ -108,19 +110,22 @@ func runShow(ctx context.Context, s streams, rev string, asJSON bool) error {
 // it: a tag object shows the tag, a commit the commit. A name that git
 // resolves through refs/tags/ to anything but a tag object is a
 // lightweight tag, refused with what to show instead.
-func resolveShown(ctx context.Context, rev string) (gitObject, error) {
-	out, err := git(ctx, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev)
-	if err != nil {
-		return gitObject{}, fmt.Errorf("%s is not a commit or tag in this repository", rev)
+func resolveShown(ctx context.Context, rev string) (gitrepo.Object, error) {
+	id, err := gitrepo.Resolve(ctx, rev, "")
+	var nf *gitrepo.NotFoundError
+	if errors.As(err, &nf) {
+		return gitrepo.Object{}, fmt.Errorf("%s is not a commit or tag in this repository", rev)
 	}
-	id := strings.TrimSpace(string(out))
-	t, err := git(ctx, nil, "cat-file", "-t", id)
 	if err != nil {
-		return gitObject{}, err
+		return gitrepo.Object{}, revisionError(err)
+	}
+	t, err := gitrepo.Git(ctx, nil, "cat-file", "-t", id)
+	if err != nil {
+		return gitrepo.Object{}, err
 	}
 	typ := strings.TrimSpace(string(t))
 	if typ != "tag" {
-		ref, _ := git(ctx, nil, "rev-parse", "--verify", "--quiet", "--symbolic-full-name", "--end-of-options", rev)
+		ref, _ := gitrepo.Git(ctx, nil, "rev-parse", "--verify", "--quiet", "--symbolic-full-name", "--end-of-options", rev)
 		if name, ok := strings.CutPrefix(strings.TrimSpace(string(ref)), "refs/tags/"); ok {
 			e := &exitError{code: 1, err: fmt.Errorf("tag %s is a lightweight tag: it has no signature of its own", name)}
 			if q, ok := printable.ShellQuote(rev + "^{commit}"); ok && typ == "commit" {
@@ -129,15 +134,15 @@ func resolveShown(ctx context.Context, rev string) (gitObject, error) {
 				}
 				e.hint("show the commit it names: gitsign show %s", q)
 			}
-			return gitObject{}, e
+			return gitrepo.Object{}, e
 		}
 		if typ != "commit" {
-			return gitObject{}, fmt.Errorf("%s is a %s, not a commit or tag", rev, typ)
+			return gitrepo.Object{}, fmt.Errorf("%s is a %s, not a commit or tag", rev, typ)
 		}
 	}
-	objects, err := readObjects(ctx, []string{id})
+	objects, err := gitrepo.ReadObjects(ctx, []string{id})
 	if err != nil {
-		return gitObject{}, err
+		return gitrepo.Object{}, err
 	}
 	return objects[0], nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitsign-dev/gitsign/internal/allowedsigners"
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
+	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/internal/inspect"
 	"github.com/gitsign-dev/gitsign/verify"
 )
@@ -167,11 +168,11 @@ func TestShowSuggestionVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objects, err := readObjects(context.Background(), []string{id})
+	objects, err := gitrepo.ReadObjects(context.Background(), []string{id})
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, sig, err := objects[0].split()
+	payload, sig, err := objects[0].Split()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,22 +22,19 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 
 	"github.com/gitsign-dev/gitsign/internal/allowedsigners"
 	"github.com/gitsign-dev/gitsign/internal/config"
+	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/verify"
 )
 
 // errConfigPolicyConflict: git config names an allowed-signers file and
 // identity or issuer rules too.
 var errConfigPolicyConflict = errors.New("gitsign.allowedSignersFile and gitsign.certificateIdentity/gitsign.certificateOIDCIssuer (or their Regexp forms) are both set: choose one")
-
-// errNoRevPath: git resolves no REV:PATH.
-var errNoRevPath = errors.New("git knows no such file (REV:PATH is a file in a git revision, PATH from the top of the repository)")
 
 // signersError is an allowed-signers file that cannot be read. Value is
 // the file as it was named.
@@ -104,7 +101,7 @@ func readAllowedSigners(ctx context.Context, value string) (*allowedsigners.File
 	var data []byte
 	var err error
 	if isRevPath(value) {
-		data, err = readRevPath(ctx, value)
+		data, _, err = gitrepo.ReadRevPath(ctx, value, allowedsigners.MaxSize)
 	} else {
 		data, err = readSignersFile(ctx, value)
 	}
@@ -118,11 +115,11 @@ func readAllowedSigners(ctx context.Context, value string) (*allowedsigners.File
 // tree.
 func readSignersFile(ctx context.Context, path string) ([]byte, error) {
 	if !filepath.IsAbs(path) {
-		top, err := git(ctx, nil, "rev-parse", "--show-toplevel")
+		top, err := gitrepo.TopLevel(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("a relative path is taken from the top of the work tree, and there is none here (%v): give an absolute path or REV:PATH", err)
 		}
-		path = filepath.Join(strings.TrimSuffix(string(top), "\n"), path)
+		path = filepath.Join(top, path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -137,35 +134,6 @@ func readSignersFile(ctx context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("larger than %d bytes", allowedsigners.MaxSize)
 	}
 	return data, nil
-}
-
-// readRevPath reads REV:PATH from git: the blob it names, no larger than
-// allowedsigners.MaxSize. The value reaches git only after
-// --end-of-options, and git is given only the object id it returns.
-func readRevPath(ctx context.Context, revPath string) ([]byte, error) {
-	out, err := git(ctx, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", revPath)
-	if err != nil {
-		return nil, errNoRevPath
-	}
-	id := strings.TrimSpace(string(out))
-	if id == "" || strings.Trim(id, "0123456789abcdef") != "" {
-		return nil, fmt.Errorf("git rev-parse gave %q, not an object id", id)
-	}
-	out, err = git(ctx, strings.NewReader(id+"\n"), "cat-file", "--batch-check")
-	if err != nil {
-		return nil, err
-	}
-	f := strings.Fields(string(out))
-	if len(f) != 3 || f[0] != id {
-		return nil, fmt.Errorf("git cat-file --batch-check: unexpected answer %q", strings.TrimSpace(string(out)))
-	}
-	if f[1] != "blob" {
-		return nil, fmt.Errorf("a %s, not a file", f[1])
-	}
-	if size, err := strconv.ParseInt(f[2], 10, 64); err != nil || size > allowedsigners.MaxSize {
-		return nil, fmt.Errorf("larger than %d bytes", allowedsigners.MaxSize)
-	}
-	return git(ctx, nil, "cat-file", "blob", id)
 }
 
 // claimFlags are gitsign verify's --certificate-github-workflow-* flags,

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/verify"
 )
@@ -21,6 +23,9 @@ type verifyFlags struct {
 	claims                                              map[string]string // by claimFlags name
 	trustedRoot                                         string
 	json                                                bool
+	// allowEmpty (gitsign verify --allow-empty): a range that names no
+	// commit is not an error.
+	allowEmpty bool
 }
 
 func (f *verifyFlags) register(cmd *cobra.Command) {
@@ -64,15 +69,34 @@ allowed-signers file (--allowed-signers FILE or REV:PATH, or git config
 gitsign.allowedSignersFile), or from one identity rule and one issuer rule
 (the --certificate-* flags, or git config gitsign.certificateIdentity[Regexp]
 and gitsign.certificateOIDCIssuer[Regexp]). Flags override git config.
-Exits 0 only if every commit verified.`,
+Every name is resolved once, to an object id; a name git finds in more
+than one place (a tag and a remote-tracking branch both called
+origin/main) is refused, as anyone who can push a tag could otherwise
+choose what it means: in CI, give object ids or full ref names
+(refs/remotes/origin/main). Exits 0 only if every commit verified, and 1
+when the ranges name no commit at all, unless --allow-empty.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"HEAD"}
 			}
-			return runVerifyObjects(cmd.Context(), f, s, func(ctx context.Context) (idSource, error) { return commitSource(ctx, args) })
+			err := runVerifyObjects(cmd.Context(), f, s, func(ctx context.Context) (gitrepo.IDSource, error) { return commitSource(ctx, args) })
+			if errors.Is(err, errNothingVerified) && !f.allowEmpty {
+				verb := "names"
+				if len(args) > 1 {
+					verb = "name"
+				}
+				// The arguments were resolved by git, so they print as given.
+				return (&exitError{code: 1, err: fmt.Errorf("nothing to verify: %s %s no commit", printable.String(strings.Join(args, " ")), verb)}).
+					hint("gitsign verify --allow-empty accepts a range with no commits")
+			}
+			if errors.Is(err, errNothingVerified) {
+				return nil
+			}
+			return err
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&f.allowEmpty, "allow-empty", false, "exit 0 when the ranges name no commit (by default that is an error: a CI check over an empty range proves nothing)")
 	return cmd
 }
 
@@ -88,9 +112,9 @@ func newVerifyTagCommand(s streams) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerifyObjects(cmd.Context(), f, s, func(ctx context.Context) (idSource, error) {
+			return runVerifyObjects(cmd.Context(), f, s, func(ctx context.Context) (gitrepo.IDSource, error) {
 				ids, err := resolveTags(ctx, args)
-				return idList(ids), err
+				return gitrepo.IDList(ids), err
 			})
 		},
 	}
@@ -118,7 +142,7 @@ type objectReport struct {
 // (verifyStream), and prints a report for each in resolve's order as soon
 // as it and those before it are done. Mistakes that resolve finds are
 // reported before any object is read.
-func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve func(context.Context) (idSource, error)) error {
+func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve func(context.Context) (gitrepo.IDSource, error)) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -164,7 +188,7 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	}
 	out := &reportWriter{w: s.out, json: f.json}
 	total, failed := 0, 0
-	check := func(ctx context.Context, o gitObject) objectReport { return verifyObject(ctx, v, o) }
+	check := func(ctx context.Context, o gitrepo.Object) objectReport { return verifyObject(ctx, v, o) }
 	err = verifyStream(ctx, src, runtime.GOMAXPROCS(0), check, func(r objectReport) error {
 		total++
 		if !r.Verified {
@@ -181,12 +205,19 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if failed > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d objects did not verify", failed, total)}
 	}
+	if total == 0 {
+		return errNothingVerified
+	}
 	return nil
 }
 
-func verifyObject(ctx context.Context, v *verify.Verifier, o gitObject) objectReport {
-	r := objectReport{Object: o.id, Type: o.typ}
-	res, err := v.VerifyObject(ctx, verify.Object{Type: o.typ, ID: o.id, Raw: o.raw, Format: o.format})
+// errNothingVerified: runVerifyObjects found no object to verify; gitsign
+// verify decides whether that is an error (--allow-empty).
+var errNothingVerified = errors.New("nothing to verify")
+
+func verifyObject(ctx context.Context, v *verify.Verifier, o gitrepo.Object) objectReport {
+	r := objectReport{Object: o.ID, Type: o.Type}
+	res, err := v.VerifyObject(ctx, verify.Object{Type: o.Type, ID: o.ID, Raw: o.Raw, Format: o.Format})
 	if err != nil {
 		r.Error = err.Error()
 		return r

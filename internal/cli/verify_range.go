@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
@@ -27,7 +28,7 @@ const windowPerWorker = 8
 
 // verifyJob is one object to check and where its report goes.
 type verifyJob struct {
-	obj  gitObject
+	obj  gitrepo.Object
 	done chan objectReport // buffered: a worker never waits on the writer
 }
 
@@ -41,7 +42,7 @@ type verifyJob struct {
 // or ctx ends, everything stops and that error is returned, with no
 // further report. Every goroutine and git process has ended when
 // verifyStream returns.
-func verifyStream(ctx context.Context, src idSource, workers int, check func(context.Context, gitObject) objectReport, emit func(objectReport) error) error {
+func verifyStream(ctx context.Context, src gitrepo.IDSource, workers int, check func(context.Context, gitrepo.Object) objectReport, emit func(objectReport) error) error {
 	workers = max(workers, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -61,7 +62,7 @@ func verifyStream(ctx context.Context, src idSource, workers int, check func(con
 	wg.Go(func() {
 		defer close(order)
 		defer close(work)
-		readErr = streamObjects(ctx, src, func(o gitObject) error {
+		readErr = gitrepo.StreamObjects(ctx, src, func(o gitrepo.Object) error {
 			j := verifyJob{obj: o, done: make(chan objectReport, 1)}
 			// To a worker first, then in line: every report in line is
 			// coming.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
+	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/verify"
 )
@@ -125,7 +126,7 @@ func sequentialVerify(t *testing.T, jsonOut bool, args ...string) (int, string, 
 			ids = append(ids, runGit(t, "rev-parse", a+"^{commit}"))
 		}
 	}
-	objects, err := readObjects(ctx, ids)
+	objects, err := gitrepo.ReadObjects(ctx, ids)
 	if err != nil {
 		t.Fatal(err)
 	}

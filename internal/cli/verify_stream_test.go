@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,30 +14,11 @@ import (
 	"time"
 
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
+	"github.com/gitsign-dev/gitsign/internal/gitrepo"
+	"github.com/gitsign-dev/gitsign/internal/testgit"
 )
 
-// makeChain adds n unsigned commits on refs/heads/chain, a history of its
-// own, to the current repository with one git fast-import, and returns
-// their ids as git rev-list lists them (newest first). Each message is
-// padded with pad bytes (a signature is about 4,000).
-func makeChain(tb testing.TB, n, pad int) []string {
-	tb.Helper()
-	var in strings.Builder
-	for i := range n {
-		msg := fmt.Sprintf("commit %d\n%s", i, strings.Repeat("x", pad))
-		fmt.Fprintf(&in, "commit refs/heads/chain\ncommitter A <a@example.test> %d +0000\ndata %d\n%s\n", 1700000000+i, len(msg), msg)
-	}
-	cmd := exec.Command("git", "fast-import", "--quiet")
-	cmd.Stdin = strings.NewReader(in.String())
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("git fast-import: %v\n%s", err, out)
-	}
-	ids := strings.Fields(runGit(tb, "rev-list", "chain"))
-	if len(ids) != n {
-		tb.Fatalf("%d commits on chain, want %d", len(ids), n)
-	}
-	return ids
-}
+func makeChain(tb testing.TB, n, pad int) []string { tb.Helper(); return testgit.Chain(tb, n, pad) }
 
 // children returns the processes this test process started that are
 // still there, or skips the test where Linux does not say.
@@ -80,12 +60,12 @@ func within(t *testing.T, f func()) {
 
 // fakeCheck is a check that takes up to max to say an object verified
 // unless its id is in bad, and counts how many checks have started.
-func fakeCheck(started *atomic.Int64, maxDelay time.Duration, bad map[string]bool) func(context.Context, gitObject) objectReport {
-	return func(_ context.Context, o gitObject) objectReport {
+func fakeCheck(started *atomic.Int64, maxDelay time.Duration, bad map[string]bool) func(context.Context, gitrepo.Object) objectReport {
+	return func(_ context.Context, o gitrepo.Object) objectReport {
 		started.Add(1)
 		time.Sleep(rand.N(maxDelay + 1))
-		r := objectReport{Object: o.id, Type: o.typ, Verified: !bad[o.id]}
-		if bad[o.id] {
+		r := objectReport{Object: o.ID, Type: o.Type, Verified: !bad[o.ID]}
+		if bad[o.ID] {
 			r.Error = "bad"
 		}
 		return r
@@ -157,14 +137,14 @@ func TestVerifyStreamReadError(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name  string
-		src   idSource
+		src   gitrepo.IDSource
 		want  []string
 		error string
 	}{
-		{"missing object", idList(slices.Concat(ids[20:30], []string{missing}, ids[30:])), ids[20:30],
+		{"missing object", gitrepo.IDList(slices.Concat(ids[20:30], []string{missing}, ids[30:])), ids[20:30],
 			fmt.Sprintf("git cat-file: asked for %s, got %q", missing, missing+" missing")},
 		{"git rev-list dies", func(ctx context.Context, emit func(string) error) error {
-			return listRange(ctx, "chain", emit)
+			return gitrepo.RevList(ctx, []string{"chain"}, emit)
 		}, ids[:4], "git rev-list: Could not read " + gone},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -231,27 +211,5 @@ func TestVerifyStreamStops(t *testing.T) {
 			}
 			noChildrenLeft(t)
 		})
-	}
-}
-
-// TestStreamObjectsLazy: a stream that names no object starts no git
-// cat-file and asks nothing of git; an error of the source is returned as
-// is.
-func TestStreamObjectsLazy(t *testing.T) {
-	hermeticRepo(t, gitobj.SHA1)
-	t.Setenv("PATH", t.TempDir()) // no git: any git process would fail
-	calls := 0
-	err := streamObjects(context.Background(), idList(nil), func(gitObject) error { calls++; return nil })
-	if err != nil || calls != 0 {
-		t.Errorf("empty stream: %v, %d objects", err, calls)
-	}
-	errSrc := errors.New("source")
-	err = streamObjects(context.Background(), func(context.Context, func(string) error) error { return errSrc }, func(gitObject) error { return nil })
-	if err != errSrc {
-		t.Errorf("got %v, want the source's error", err)
-	}
-	err = streamObjects(context.Background(), idList([]string{"x"}), func(gitObject) error { return nil })
-	if err == nil || !strings.HasPrefix(err.Error(), "git rev-parse: ") {
-		t.Errorf("without git: %v", err)
 	}
 }

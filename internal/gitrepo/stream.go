@@ -1,4 +1,4 @@
-package cli
+package gitrepo
 
 // This file streams git objects out of one `git cat-file --batch`: ids go
 // in on one goroutine while objects come out on another, so that git looks
@@ -37,7 +37,7 @@ type catFile struct {
 // startCatFile asks git for the repository's object format and starts git
 // cat-file --batch; ctx's end kills it.
 func startCatFile(ctx context.Context) (*catFile, error) {
-	format, err := objectFormat(ctx)
+	format, err := ObjectFormat(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -57,36 +57,36 @@ func startCatFile(ctx context.Context) (*catFile, error) {
 	return c, nil
 }
 
-// read reads the object git prints for the id want, bounded by maxPayload.
+// read reads the object git prints for the id want, bounded by MaxObjectSize.
 // The error says what was wrong, without git's message.
-func (c *catFile) read(want string) (gitObject, error) {
+func (c *catFile) read(want string) (Object, error) {
 	header, err := c.stdout.ReadString('\n')
 	if err != nil {
-		return gitObject{}, fmt.Errorf("reading object %s: %v", want, err)
+		return Object{}, fmt.Errorf("reading object %s: %v", want, err)
 	}
 	f := strings.Fields(header)
 	if len(f) != 3 || f[0] != want {
-		return gitObject{}, fmt.Errorf("asked for %s, got %q", want, strings.TrimSpace(header))
+		return Object{}, fmt.Errorf("asked for %s, got %q", want, strings.TrimSpace(header))
 	}
 	size, err := strconv.Atoi(f[2])
-	if err != nil || size < 0 || size > maxPayload {
-		return gitObject{}, fmt.Errorf("bad size in %q", strings.TrimSpace(header))
+	if err != nil || size < 0 || size > MaxObjectSize {
+		return Object{}, fmt.Errorf("bad size in %q", strings.TrimSpace(header))
 	}
 	raw := make([]byte, size+1)
 	if _, err := io.ReadFull(c.stdout, raw); err != nil {
-		return gitObject{}, fmt.Errorf("reading object %s: %v", want, err)
+		return Object{}, fmt.Errorf("reading object %s: %v", want, err)
 	}
 	if raw[size] != '\n' {
-		return gitObject{}, fmt.Errorf("object %s is not followed by a newline", want)
+		return Object{}, fmt.Errorf("object %s is not followed by a newline", want)
 	}
-	return gitObject{id: f[0], typ: f[1], raw: raw[:size], format: c.format}, nil
+	return Object{ID: f[0], Type: f[1], Raw: raw[:size], Format: c.format}, nil
 }
 
 // wait waits for git to end and returns "git cat-file: " and git's reason
 // when it failed, prefixed by what (when not empty) or its exit status.
 func (c *catFile) wait(what string) error {
 	err := c.cmd.Wait()
-	msg := gitMessage(c.stderr.Bytes())
+	msg := Message(c.stderr.Bytes())
 	switch {
 	case what != "" && msg != "":
 		return fmt.Errorf("git cat-file: %s: %s", what, msg)
@@ -100,16 +100,16 @@ func (c *catFile) wait(what string) error {
 	return fmt.Errorf("git cat-file: %s", msg)
 }
 
-// streamObjects reads the objects src names, exactly as git stores them,
+// StreamObjects reads the objects src names, exactly as git stores them,
 // through one `git cat-file --batch`, and hands each to got, in src's
 // order, as it arrives. git is asked for the repository's object format,
 // and started, only when src names a first object.
 //
 // The first error ends the stream: src's, got's (returned as is), or a
 // bad object or a failing git ("git cat-file: ..." with what git said).
-// Every git process is stopped and waited for before streamObjects
+// Every git process is stopped and waited for before StreamObjects
 // returns.
-func streamObjects(ctx context.Context, src idSource, got func(gitObject) error) error {
+func StreamObjects(ctx context.Context, src IDSource, got func(Object) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var cf *catFile // set by the feeder before it sends the first id

@@ -1,0 +1,233 @@
+package gitrepo
+
+// This file turns revisions and ranges into object ids, each name once
+// and by git's own rules, refusing any name that means more than one
+// thing. git itself takes the first of refs/NAME, refs/tags/NAME,
+// refs/heads/NAME, refs/remotes/NAME... and only warns: anyone who may
+// push a tag named "origin/main" would otherwise choose what
+// "origin/main..HEAD" or "origin/main:.gitsigners" means to a CI check.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strings"
+)
+
+// AmbiguousError is a revision whose name git finds in more than one
+// place.
+type AmbiguousError struct {
+	Rev        string   // the revision as given
+	Name       string   // the name in it that is ambiguous
+	Candidates []string // what the name could mean (full ref names, or objects)
+}
+
+func (e *AmbiguousError) Error() string {
+	msg := fmt.Sprintf("%s is ambiguous", e.Name)
+	if e.Rev != e.Name {
+		msg = fmt.Sprintf("%s is ambiguous in %s", e.Name, e.Rev)
+	}
+	if len(e.Candidates) > 0 {
+		msg += ": it could be " + strings.Join(e.Candidates, " or ")
+	}
+	return msg
+}
+
+// NotFoundError is a revision git does not resolve to an object of the
+// kind asked for.
+type NotFoundError struct {
+	Rev  string
+	Kind string // "commit", or "" for any object
+}
+
+func (e *NotFoundError) Error() string {
+	if e.Kind == "" {
+		return fmt.Sprintf("%s names nothing in this repository", e.Rev)
+	}
+	return fmt.Sprintf("%s is not a %s in this repository", e.Rev, e.Kind)
+}
+
+var (
+	ambiguousRef   = regexp.MustCompile(`(?m)^warning: refname '(.*)' is ambiguous\.$`)
+	ambiguousShort = regexp.MustCompile(`(?m)^error: short object ID (\S+) is ambiguous$`)
+	candidateLine  = regexp.MustCompile(`(?m)^hint:\s+([0-9a-f]{4,64} \S+)`)
+	pseudoRef      = regexp.MustCompile(`^[A-Z_]+$`)
+)
+
+// Resolve returns the id of the object rev names, peeled to kind when kind
+// is not empty ("commit", "tree"): what `git rev-parse --verify` gives,
+// unless a name in rev is ambiguous (*AmbiguousError) or rev names
+// nothing of that kind (*NotFoundError).
+func Resolve(ctx context.Context, rev, kind string) (string, error) {
+	arg := rev
+	if kind != "" {
+		arg += "^{" + kind + "}"
+	}
+	// Not --quiet: it silences the warning that tells of an ambiguous name.
+	out, stderr, err := runC(ctx, "-c", "core.warnAmbiguousRefs=true", "rev-parse", "--verify", "--end-of-options", arg)
+	if m := ambiguousRef.FindSubmatch(stderr); m != nil {
+		name := string(m[1])
+		return "", &AmbiguousError{Rev: rev, Name: name, Candidates: refCandidates(ctx, name)}
+	}
+	if m := ambiguousShort.FindSubmatch(stderr); m != nil {
+		e := &AmbiguousError{Rev: rev, Name: string(m[1])}
+		for _, c := range candidateLine.FindAllSubmatch(stderr, 8) {
+			e.Candidates = append(e.Candidates, string(c[1]))
+		}
+		return "", e
+	}
+	id := strings.TrimSpace(string(out))
+	if err != nil || !IsObjectID(id) {
+		return "", &NotFoundError{Rev: rev, Kind: kind}
+	}
+	return id, nil
+}
+
+// refCandidates lists the refs an ambiguous name could mean, in the order
+// git tries them.
+func refCandidates(ctx context.Context, name string) []string {
+	var found []string
+	if pseudoRef.MatchString(name) {
+		found = append(found, name)
+	}
+	want := []string{"refs/" + name, "refs/tags/" + name, "refs/heads/" + name, "refs/remotes/" + name, "refs/remotes/" + name + "/HEAD"}
+	out, err := Git(ctx, nil, append([]string{"for-each-ref", "--format=%(refname)", "--end-of-options"}, want...)...)
+	if err != nil {
+		return found
+	}
+	have := strings.Fields(string(out))
+	for _, w := range want {
+		for _, h := range have {
+			if h == w {
+				found = append(found, w)
+			}
+		}
+	}
+	return found
+}
+
+// IsRange tells a range (A..B, A...B, ^A) from a single revision.
+func IsRange(arg string) bool {
+	return strings.Contains(arg, "..") || strings.HasPrefix(arg, "^")
+}
+
+// resolveRange rewrites a range with each end resolved to a commit id
+// (Resolve): "A..B", "A...B" (an empty end is HEAD, as in git) and "^A".
+func resolveRange(ctx context.Context, rng string) (string, error) {
+	if rest, ok := strings.CutPrefix(rng, "^"); ok && !strings.Contains(rest, "..") {
+		id, err := Resolve(ctx, rest, "commit")
+		return "^" + id, err
+	}
+	sep := ".."
+	if strings.Contains(rng, "...") {
+		sep = "..."
+	}
+	a, b, _ := strings.Cut(rng, sep)
+	ends := []string{a, b}
+	for i, e := range ends {
+		if e == "" {
+			e = "HEAD"
+		}
+		id, err := Resolve(ctx, e, "commit")
+		if err != nil {
+			return "", err
+		}
+		ends[i] = id
+	}
+	return ends[0] + sep + ends[1], nil
+}
+
+// Commits turns revisions and ranges into a stream of commit ids,
+// argument by argument: a revision is one commit, a range is what git
+// rev-list lists for it alone. Every name is resolved now, once, to an
+// object id (Resolve), so that mistakes and ambiguous names are reported
+// before any id streams and git lists each range by ids alone. The ranges
+// are listed only as the stream is read, each by one git rev-list whose
+// output is never collected.
+func Commits(ctx context.Context, args []string) (IDSource, error) {
+	resolved := make([]string, len(args))
+	for i, a := range args {
+		var err error
+		if IsRange(a) {
+			resolved[i], err = resolveRange(ctx, a)
+		} else {
+			resolved[i], err = Resolve(ctx, a, "commit")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return func(ctx context.Context, emit func(string) error) error {
+		for i, a := range args {
+			if !IsRange(a) {
+				if err := emit(resolved[i]); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := RevList(ctx, []string{resolved[i]}, emit); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// RevList streams what `git rev-list ARGS...` lists to emit, as git lists
+// it; args are revisions (never options). When emit fails, git is stopped
+// and emit's error returned; when git fails, what it said.
+func RevList(ctx context.Context, args []string, emit func(string) error) error {
+	return revList(ctx, append(append([]string{"rev-list", "--end-of-options"}, args...), "--"), nil, emit)
+}
+
+// RevListStdin is RevList with the revisions given on git's standard input
+// (`git rev-list --stdin`): any number of them, "--not" included.
+func RevListStdin(ctx context.Context, revs []string, emit func(string) error) error {
+	return revList(ctx, []string{"rev-list", "--stdin"}, strings.NewReader(strings.Join(revs, "\n")+"\n"), emit)
+}
+
+func revList(ctx context.Context, args []string, stdin *strings.Reader, emit func(string) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", args...)
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("git rev-list: %s", err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		for _, id := range strings.Fields(sc.Text()) {
+			if err := emit(id); err != nil {
+				cancel()
+				cmd.Wait()
+				return err
+			}
+		}
+	}
+	readErr := sc.Err()
+	if readErr != nil {
+		cancel() // git may be blocked writing what was not read
+	}
+	if err := cmd.Wait(); err != nil {
+		msg := Message(stderr.Bytes())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("git rev-list: %s", msg)
+	}
+	if readErr != nil {
+		return fmt.Errorf("git rev-list: %v", readErr)
+	}
+	return nil
+}

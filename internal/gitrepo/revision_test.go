@@ -1,0 +1,97 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gitsign-dev/gitsign/internal/gitobj"
+)
+
+// TestResolve: a name resolves to the object id git gives, peeled as
+// asked; a name in two places is an *AmbiguousError listing both, in
+// git's order of preference, even where git is told not to warn; a name
+// that is nothing is a *NotFoundError.
+func TestResolve(t *testing.T) {
+	hermeticRepo(t, gitobj.SHA1)
+	runGit(t, "config", "core.warnAmbiguousRefs", "false")
+	head := runGit(t, "rev-parse", "HEAD")
+	runGit(t, "-c", "user.name=a", "-c", "user.email=a@b", "tag", "-a", "-m", "m", "v1")
+	ctx := context.Background()
+	if id, err := Resolve(ctx, "v1", "commit"); err != nil || id != head {
+		t.Errorf("v1^{commit}: %s, %v", id, err)
+	}
+	if id, err := Resolve(ctx, "v1", ""); err != nil || id != runGit(t, "rev-parse", "v1") || id == head {
+		t.Errorf("v1: %s, %v", id, err)
+	}
+	var nf *NotFoundError
+	if _, err := Resolve(ctx, "nope", "commit"); !errors.As(err, &nf) || err.Error() != "nope is not a commit in this repository" {
+		t.Errorf("nope: %v", err)
+	}
+	runGit(t, "update-ref", "refs/remotes/main", head)
+	runGit(t, "update-ref", "refs/heads/HEAD", head)
+	for rev, want := range map[string][]string{
+		"main":   {"refs/heads/main", "refs/remotes/main"},
+		"main~0": {"refs/heads/main", "refs/remotes/main"},
+		"HEAD":   {"HEAD", "refs/heads/HEAD"},
+		"v1":     nil,
+	} {
+		_, err := Resolve(ctx, rev, "commit")
+		var amb *AmbiguousError
+		if want == nil {
+			if errors.As(err, &amb) {
+				t.Errorf("%s: %v", rev, err)
+			}
+			continue
+		}
+		if !errors.As(err, &amb) || !slices.Equal(amb.Candidates, want) {
+			t.Errorf("%s: %v, want candidates %v", rev, err, want)
+		}
+	}
+}
+
+// TestReadRevPath: REV:PATH reads the file at PATH in REV, resolved once;
+// a missing file or revision is ErrNoSuchFile, a directory or a file too
+// large is refused, an ambiguous REV is an *AmbiguousError.
+func TestReadRevPath(t *testing.T) {
+	hermeticRepo(t, gitobj.SHA1)
+	ctx := context.Background()
+	writeTree := func(content string) {
+		t.Helper()
+		if err := writeFile(".gitsigners", content); err != nil {
+			t.Fatal(err)
+		}
+		runGit(t, "add", ".gitsigners")
+		runGit(t, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "-m", "policy")
+	}
+	writeTree("alice@example.test https://issuer.example.test\n")
+	data, id, err := ReadRevPath(ctx, "HEAD:.gitsigners", 1024)
+	if err != nil || string(data) != "alice@example.test https://issuer.example.test\n" || id != runGit(t, "rev-parse", "HEAD") {
+		t.Errorf("HEAD:.gitsigners: %q, %s, %v", data, id, err)
+	}
+	for _, rp := range []string{"HEAD:nope", "nope:.gitsigners", "HEAD~1:.gitsigners"} {
+		if _, _, err := ReadRevPath(ctx, rp, 1024); !errors.Is(err, ErrNoSuchFile) {
+			t.Errorf("%s: %v, want ErrNoSuchFile", rp, err)
+		}
+	}
+	if _, _, err := ReadRevPath(ctx, "HEAD:", 1024); err == nil || !strings.Contains(err.Error(), "tree, not a file") {
+		t.Errorf("a directory: %v", err)
+	}
+	if _, _, err := ReadRevPath(ctx, "HEAD:.gitsigners", 10); err == nil || !strings.Contains(err.Error(), "larger than 10 bytes") {
+		t.Errorf("too large: %v", err)
+	}
+	if _, _, err := ReadRevPath(ctx, "HEAD:a\nb", 1024); err == nil {
+		t.Errorf("a path with a newline: no error")
+	}
+	runGit(t, "update-ref", "refs/remotes/x", "HEAD")
+	runGit(t, "tag", "x", "HEAD~1")
+	var amb *AmbiguousError
+	if _, _, err := ReadRevPath(ctx, "x:.gitsigners", 1024); !errors.As(err, &amb) {
+		t.Errorf("ambiguous REV: %v", err)
+	}
+}
+
+func writeFile(name, content string) error { return os.WriteFile(name, []byte(content), 0o644) }
