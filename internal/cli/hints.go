@@ -50,6 +50,8 @@ func knownHints(err error) []string {
 		return []string{"the server failed: try again later"}
 	case errors.Is(err, gitrepo.ErrNotRepository):
 		return []string{"run it inside a git repository, or set GIT_DIR"}
+	case errors.Is(err, errNoPolicy):
+		return []string{"commit an allowed-signers file as .gitsigners on the branch HEAD names before installing the hook, or point gitsign.allowedSignersFile at a file on the server (README: Enforcing on the server)"}
 	case errors.Is(err, errConfigPolicyConflict):
 		return []string{`git config --show-origin --get-regexp '^gitsign\.(allowedsignersfile|certificate)' shows where they are set`}
 	case errors.Is(err, gitrepo.ErrNoSuchFile):

@@ -136,6 +136,9 @@ type objectReport struct {
 	Certificate string    `json:"certificateFingerprint,omitempty"`
 	Rule        string    `json:"rule,omitempty"`
 	Error       string    `json:"error,omitempty"`
+
+	err     error          // why it did not verify
+	refusal *refusedObject // gitsign pre-receive's account of err
 }
 
 // runVerifyObjects verifies the objects resolve names, on every core
@@ -219,7 +222,7 @@ func verifyObject(ctx context.Context, v *verify.Verifier, o gitrepo.Object) obj
 	r := objectReport{Object: o.ID, Type: o.Type}
 	res, err := v.VerifyObject(ctx, verify.Object{Type: o.Type, ID: o.ID, Raw: o.Raw, Format: o.Format})
 	if err != nil {
-		r.Error = err.Error()
+		r.Error, r.err = err.Error(), err
 		return r
 	}
 	r.Verified, r.Identity, r.Issuer, r.Time = true, res.Identity, res.Issuer, res.Time

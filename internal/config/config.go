@@ -137,6 +137,15 @@ type Config struct {
 	// holding every value in the order git lists them; nil when unset.
 	CertificateIdentity, CertificateIdentityRegexp     []string
 	CertificateOIDCIssuer, CertificateOIDCIssuerRegexp []string
+
+	// gitsign pre-receive, on the server: ReceiveExempt and
+	// ReceiveProtect are the ref patterns of the multi-valued keys
+	// gitsign.receive.exempt (refs left alone) and gitsign.receive.protect
+	// (refs that may not be deleted or force-moved; nil when unset, so
+	// that the hook's defaults apply); ReceiveLog is gitsign.receive.log,
+	// the audit log file, empty for none. Only git config sets them.
+	ReceiveExempt, ReceiveProtect []string
+	ReceiveLog                    string
 }
 
 // Default returns the configuration used when nothing is set.

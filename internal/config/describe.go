@@ -213,4 +213,5 @@ var shownValues = map[string]func(c *Config) string{
 	"gitsign.credentialCache":    func(c *Config) string { return c.CredentialCache },
 	"gitsign.cache":              func(c *Config) string { return string(c.Cache) },
 	"gitsign.allowedSignersFile": func(c *Config) string { return c.AllowedSignersFile },
+	"gitsign.receive.log":        func(c *Config) string { return c.ReceiveLog },
 }

@@ -57,6 +57,7 @@ var settings = []setting{
 	{"gitsign.credentialCache", []string{"GITSIGN_CREDENTIAL_CACHE"}, str(func(c *Config) *string { return &c.CredentialCache })},
 	{"gitsign.cache", []string{"GITSIGN_CACHE"}, setCache},
 	{"gitsign.allowedSignersFile", nil, str(func(c *Config) *string { return &c.AllowedSignersFile })},
+	{"gitsign.receive.log", nil, str(func(c *Config) *string { return &c.ReceiveLog })},
 	{"user.name", nil, str(func(c *Config) *string { return &c.CommitterName })},
 	{"user.email", nil, str(func(c *Config) *string { return &c.CommitterEmail })},
 }
@@ -72,6 +73,8 @@ var multis = []multi{
 	{"gitsign.certificateIdentityRegexp", func(c *Config) *[]string { return &c.CertificateIdentityRegexp }},
 	{"gitsign.certificateOIDCIssuer", func(c *Config) *[]string { return &c.CertificateOIDCIssuer }},
 	{"gitsign.certificateOIDCIssuerRegexp", func(c *Config) *[]string { return &c.CertificateOIDCIssuerRegexp }},
+	{"gitsign.receive.exempt", func(c *Config) *[]string { return &c.ReceiveExempt }},
+	{"gitsign.receive.protect", func(c *Config) *[]string { return &c.ReceiveProtect }},
 }
 
 // tokenProviders are the accepted TokenProvider values: the reference's

@@ -184,7 +184,7 @@ func RevList(ctx context.Context, args []string, emit func(string) error) error 
 }
 
 // RevListStdin is RevList with the revisions given on git's standard input
-// (`git rev-list --stdin`): any number of them, "--not" included.
+// (`git rev-list --stdin`): any number of them, "^ID" to exclude.
 func RevListStdin(ctx context.Context, revs []string, emit func(string) error) error {
 	return revList(ctx, []string{"rev-list", "--stdin"}, strings.NewReader(strings.Join(revs, "\n")+"\n"), emit)
 }
