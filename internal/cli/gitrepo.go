@@ -24,18 +24,23 @@ func checkRepository(ctx context.Context) error {
 	return err
 }
 
-// revisionError turns an ambiguous revision into a usage error (exit 2)
-// that says how to name it so that it means one thing.
+// revisionError turns an ambiguous revision into a usage error (exit 2);
+// hints.go says how to name it so that it means one thing.
 func revisionError(err error) error {
 	var amb *gitrepo.AmbiguousError
 	if !errors.As(err, &amb) {
 		return err
 	}
-	e := &exitError{code: 2, err: err}
-	if len(amb.Candidates) > 0 && strings.HasPrefix(amb.Candidates[0], "refs/") {
-		return e.hint("name it in full (e.g. %s) or by its object id: anyone who can push a ref can make a short name mean something else", amb.Candidates[len(amb.Candidates)-1])
+	return &exitError{code: 2, err: err}
+}
+
+// ambiguousHints say how to name what amb could mean so that it means one
+// thing.
+func ambiguousHints(amb *gitrepo.AmbiguousError) []string {
+	if len(amb.Candidates) > 0 && strings.HasPrefix(amb.Candidates[len(amb.Candidates)-1], "refs/") {
+		return []string{fmt.Sprintf("name it in full (e.g. %s) or by its object id: anyone who can push a ref can make a short name mean something else", amb.Candidates[len(amb.Candidates)-1])}
 	}
-	return e.hint("give more of the object id")
+	return []string{"give more of the object id"}
 }
 
 // commitSource turns revisions and ranges into a stream of commit ids

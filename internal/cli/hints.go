@@ -26,6 +26,7 @@ func knownHints(err error) []string {
 		cm  *gitsign.CommitterMismatchError
 		hse *httpx.StatusError
 		te  *verify.TrustError
+		amb *gitrepo.AmbiguousError
 	)
 	switch {
 	case errors.As(err, &ce):
@@ -50,6 +51,8 @@ func knownHints(err error) []string {
 		return []string{"the server failed: try again later"}
 	case errors.Is(err, gitrepo.ErrNotRepository):
 		return []string{"run it inside a git repository, or set GIT_DIR"}
+	case errors.As(err, &amb):
+		return ambiguousHints(amb)
 	case errors.Is(err, errNoPolicy):
 		return []string{"commit an allowed-signers file as .gitsigners on the branch HEAD names before installing the hook, or point gitsign.allowedSignersFile at a file on the server (README: Enforcing on the server)"}
 	case errors.Is(err, errConfigPolicyConflict):

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -68,7 +69,7 @@ func Resolve(ctx context.Context, rev, kind string) (string, error) {
 	}
 	// Not --quiet: it silences the warning that tells of an ambiguous name.
 	out, stderr, err := runC(ctx, "-c", "core.warnAmbiguousRefs=true", "rev-parse", "--verify", "--end-of-options", arg)
-	if m := ambiguousRef.FindSubmatch(stderr); m != nil {
+	if m := ambiguousRef.FindSubmatch(stderr); m != nil && !firstRuleWins(ctx, string(m[1])) {
 		name := string(m[1])
 		return "", &AmbiguousError{Rev: rev, Name: name, Candidates: refCandidates(ctx, name)}
 	}
@@ -84,6 +85,34 @@ func Resolve(ctx context.Context, rev, kind string) (string, error) {
 		return "", &NotFoundError{Rev: rev, Kind: kind}
 	}
 	return id, nil
+}
+
+// firstRuleWins reports whether git resolves name by its first rule, which
+// no other ref can outrank, so that the ambiguity git warns of cannot
+// redirect it: a full object id (git takes the object, whatever ref is
+// named like it), or a name that is itself an existing full ref
+// ("refs/remotes/origin/main", never refs/tags/refs/remotes/origin/main)
+// or root ref (HEAD, never refs/tags/HEAD).
+func firstRuleWins(ctx context.Context, name string) bool {
+	if IsObjectID(name) {
+		return true
+	}
+	if !strings.HasPrefix(name, "refs/") && !pseudoRef.MatchString(name) {
+		return false
+	}
+	_, err := Git(ctx, nil, "show-ref", "--verify", "--quiet", "--", name)
+	if err == nil {
+		return true
+	}
+	if pseudoRef.MatchString(name) {
+		out, err := Git(ctx, nil, "rev-parse", "--git-path", name)
+		if err == nil {
+			if _, err := os.Stat(strings.TrimSpace(string(out))); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // refCandidates lists the refs an ambiguous name could mean, in the order

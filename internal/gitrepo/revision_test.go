@@ -31,19 +31,27 @@ func TestResolve(t *testing.T) {
 	if _, err := Resolve(ctx, "nope", "commit"); !errors.As(err, &nf) || err.Error() != "nope is not a commit in this repository" {
 		t.Errorf("nope: %v", err)
 	}
+	runGit(t, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "y")
 	runGit(t, "update-ref", "refs/remotes/main", head)
+	runGit(t, "update-ref", "refs/remotes/origin/main", head)
+	// Refs an attacker might push to outrank a name; only the first can.
 	runGit(t, "update-ref", "refs/heads/HEAD", head)
+	runGit(t, "update-ref", "refs/tags/refs/remotes/origin/main", "HEAD")
+	runGit(t, "update-ref", "refs/heads/"+head, "HEAD")
 	for rev, want := range map[string][]string{
 		"main":   {"refs/heads/main", "refs/remotes/main"},
 		"main~0": {"refs/heads/main", "refs/remotes/main"},
-		"HEAD":   {"HEAD", "refs/heads/HEAD"},
-		"v1":     nil,
+		// git's first rule wins: no pushed ref redirects these.
+		"HEAD":                     nil,
+		"refs/remotes/origin/main": nil,
+		head:                       nil,
+		"v1":                       nil,
 	} {
-		_, err := Resolve(ctx, rev, "commit")
+		id, err := Resolve(ctx, rev, "commit")
 		var amb *AmbiguousError
 		if want == nil {
-			if errors.As(err, &amb) {
-				t.Errorf("%s: %v", rev, err)
+			if gitID := runGit(t, "rev-parse", rev+"^{commit}"); err != nil || id != gitID {
+				t.Errorf("%s: %s, %v, want %s as git resolves it", rev, id, err, gitID)
 			}
 			continue
 		}
