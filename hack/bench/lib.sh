@@ -124,3 +124,37 @@ proc_cpu_ns() {
 	if [ "$sum" -gt 0 ]; then echo "$sum"; return; fi
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' "/proc/$1/stat"
 }
+
+# own_rss NAME INPUT CMD...: run CMD RSS_RUNS times with stdin from INPUT,
+# recording as NAME the peak RSS in KiB of CMD's own process alone
+# (VmHWM, read from /proc every 10 ms until it exits; its children, e.g.
+# the git it runs, are not counted, unlike with rss). CMD must exec the
+# measured program in its own process (env does).
+own_rss() {
+	local name=$1 in=$2 i pid st hwm tick
+	shift 2
+	[ -p "$TMP/tick" ] || mkfifo "$TMP/tick"
+	exec {tick}<>"$TMP/tick" # never written: read -t on it is a sleep without a fork
+	for ((i = 0; i < RSS_RUNS; i++)); do
+		"$@" <"$in" >"$TMP/own.out" 2>"$TMP/own.err" &
+		pid=$!
+		hwm=
+		while :; do
+			# The whole file in one read: read line by line, bash seeks
+			# back after each line, the kernel makes the file again, and
+			# a line can go missing. A zombie's status has no VmHWM: the
+			# process has exited.
+			st=
+			IFS= read -r -d '' st 2>/dev/null <"/proc/$pid/status" || true
+			[[ $st == *VmHWM:* ]] || break
+			st=${st#*VmHWM:}
+			st=${st%%kB*}
+			hwm=${st//[[:space:]]/}
+			read -r -t 0.01 -u "$tick" _ || true
+		done
+		wait "$pid" || { cat "$TMP/own.err" >&2; die "failed: $*"; }
+		[ -n "$hwm" ] || die "no VmHWM read for $*"
+		record "$name" "$hwm"
+	done
+	exec {tick}>&-
+}
