@@ -17,7 +17,11 @@ import (
 // here, or git's own reason when git cannot use the one there is, before
 // anything else is asked of git.
 func checkRepository(ctx context.Context) error {
-	err := gitrepo.Check(ctx)
+	return checkRepositoryError(gitrepo.Check(ctx))
+}
+
+// checkRepositoryError makes gitrepo.ErrNotRepository a usage error.
+func checkRepositoryError(err error) error {
 	if errors.Is(err, gitrepo.ErrNotRepository) {
 		return &exitError{code: 2, err: err}
 	}

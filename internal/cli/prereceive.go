@@ -14,6 +14,7 @@ package cli
 // every git this runs sees them, and sees the refs as they were.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,7 +22,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
 	"github.com/gitsign-dev/gitsign/internal/allowedsigners"
@@ -83,6 +86,10 @@ type pushJudge struct {
 	updates []receive.Update
 	exempt  receive.Patterns
 	protect receive.Patterns
+	head    string             // the ref HEAD names, "" when detached
+	refs    []existingRef      // the refs under refs/heads/ and refs/tags/ before the push
+	types   map[string]tipType // what each pushed ref value is
+	forward map[string]bool    // protected branches (by ref) that move forward
 
 	refProblems []string // ref updates refused, as printed
 	verified    int      // objects that verified
@@ -128,35 +135,49 @@ func runPreReceive(ctx context.Context, s streams) error {
 	return &exitError{code: code, err: errReported}
 }
 
-// setUp reads git's input, git config and the policy. cfg is returned
-// whenever git config could be read, so that a refusal is still logged.
+// setUp reads git's input, then asks git, side by side (each git process
+// costs milliseconds, and a one-commit push should cost little more than
+// one without the hook): what the repository is, its config, the refs it
+// has, and what each pushed ref value is. cfg is returned whenever git
+// config could be read, so that a refusal is still logged.
 func (j *pushJudge) setUp(ctx context.Context) (*config.Config, error) {
-	if err := checkRepository(ctx); err != nil {
+	var err error
+	if j.updates, err = receive.Parse(j.s.in, 0); err != nil {
 		return nil, err
 	}
-	format, err := gitrepo.ObjectFormat(ctx)
-	if err != nil {
-		return nil, err
+	var (
+		facts             gitrepo.Facts
+		cfg               *config.Config
+		factsErr, cfgErr  error
+		refsErr, typesErr error
+		wg                sync.WaitGroup
+	)
+	wg.Go(func() { facts, factsErr = gitrepo.Describe(ctx) })
+	wg.Go(func() { cfg, cfgErr = loadConfig(ctx) })
+	wg.Go(func() { j.refs, refsErr = existingRefs(ctx) })
+	wg.Go(func() { j.types, typesErr = j.tipTypes(ctx) })
+	wg.Wait()
+	if factsErr != nil {
+		return nil, checkRepositoryError(factsErr)
 	}
-	idLen := 40
-	if format == "sha256" {
-		idLen = 64
-	}
-	cfg, err := loadConfig(ctx)
-	if err != nil {
-		return nil, err
+	if cfgErr != nil {
+		return nil, cfgErr
 	}
 	verify.WarmUp(cfg.TrustedRoot == "")
-	j.updates, err = receive.Parse(j.s.in, idLen)
-	if err != nil {
+	idLen := map[string]int{"sha1": 40, "sha256": 64}[facts.Format]
+	if len(j.updates) > 0 && len(j.updates[0].Old) != idLen {
+		return cfg, fmt.Errorf("git's input names %d-digit ids, and this repository's object format is %s", len(j.updates[0].Old), facts.Format)
+	}
+	if err := errors.Join(refsErr, typesErr); err != nil {
 		return cfg, err
 	}
+	j.head = facts.Head
 	j.exempt = receive.Patterns(cfg.ReceiveExempt)
 	j.protect = receive.Patterns(cfg.ReceiveProtect)
 	if cfg.ReceiveProtect == nil {
 		j.protect = receive.Patterns{"refs/tags/*"}
-		if out, err := gitrepo.Git(ctx, nil, "symbolic-ref", "-q", "HEAD"); err == nil {
-			j.protect = append(j.protect, strings.TrimSpace(string(out)))
+		if facts.Head != "" {
+			j.protect = append(j.protect, facts.Head)
 		}
 	}
 	return cfg, nil
@@ -173,12 +194,19 @@ func (j *pushJudge) receivePolicy(ctx context.Context, cfg *config.Config) (*all
 	}
 	var data []byte
 	var err error
-	if isRevPath(j.policy) {
+	switch {
+	case strings.HasPrefix(j.policy, "HEAD:"):
+		// One git process: HEAD cannot be ambiguous.
+		data, j.at, err = gitrepo.ReadHeadPath(ctx, strings.TrimPrefix(j.policy, "HEAD:"), allowedsigners.MaxSize)
+		if errors.Is(err, gitrepo.ErrNoSuchFile) {
+			err = fmt.Errorf("%w: %s does not exist on the server%s", errNoPolicy, j.policy, j.unbornHead(ctx))
+		}
+	case isRevPath(j.policy):
 		data, j.at, err = gitrepo.ReadRevPath(ctx, j.policy, allowedsigners.MaxSize)
 		if errors.Is(err, gitrepo.ErrNoSuchFile) {
-			err = fmt.Errorf("%w: %s does not exist on the server%s", errNoPolicy, j.policy, unbornHead(ctx, j.policy))
+			err = fmt.Errorf("%w: %s does not exist on the server%s", errNoPolicy, j.policy, j.unbornHead(ctx))
 		}
-	} else {
+	default:
 		data, err = readServerFile(ctx, j.policy)
 		if errors.Is(err, fs.ErrNotExist) {
 			err = fmt.Errorf("%w: %s does not exist on the server", errNoPolicy, j.policy)
@@ -203,13 +231,9 @@ func (j *pushJudge) receivePolicy(ctx context.Context, cfg *config.Config) (*all
 // unbornHead explains a policy in HEAD that is missing because HEAD names
 // a branch that does not exist (a bare repository made with git init
 // --bare names master, whatever is pushed), or returns "".
-func unbornHead(ctx context.Context, policy string) string {
-	if !strings.HasPrefix(policy, "HEAD:") {
-		return ""
-	}
-	out, err := gitrepo.Git(ctx, nil, "symbolic-ref", "-q", "HEAD")
-	branch := strings.TrimSpace(string(out))
-	if err != nil || branch == "" {
+func (j *pushJudge) unbornHead(ctx context.Context) string {
+	branch := j.head
+	if !strings.HasPrefix(j.policy, "HEAD:") || branch == "" {
 		return ""
 	}
 	if _, err := gitrepo.Git(ctx, nil, "rev-parse", "--verify", "--quiet", branch); err == nil {
@@ -234,12 +258,26 @@ func readServerFile(ctx context.Context, path string) ([]byte, error) {
 
 // judge decides on the push: the ref rules first, then every new object.
 func (j *pushJudge) judge(ctx context.Context, cfg *config.Config) error {
-	file, err := j.receivePolicy(ctx, cfg)
+	// git lists the new commits while the rest is done.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	src, err := j.newObjects(ctx, j.tips())
 	if err != nil {
 		return err
 	}
-	tm, err := loadTrust(cfg, "")
-	if err != nil {
+	// Side by side: the policy (git), the trusted root (CPU), and whether
+	// each protected branch moves forward (git).
+	var (
+		file                       *allowedsigners.File
+		tm                         root.TrustedMaterial
+		policyErr, trustErr, ffErr error
+		wg                         sync.WaitGroup
+	)
+	wg.Go(func() { file, policyErr = j.receivePolicy(ctx, cfg) })
+	wg.Go(func() { tm, trustErr = loadTrust(cfg, "") })
+	wg.Go(func() { ffErr = j.checkForward(ctx) })
+	wg.Wait()
+	if err := cmp.Or(policyErr, trustErr, ffErr); err != nil {
 		return err
 	}
 	v, err := verify.New(tm, verify.Options{Policy: verify.Policy{Rules: file.Rules}, Log: rekorLog(cfg)})
@@ -247,14 +285,7 @@ func (j *pushJudge) judge(ctx context.Context, cfg *config.Config) error {
 		return &exitError{code: 2, err: err}
 	}
 	relaxGC()
-	tips, err := j.checkRefs(ctx)
-	if err != nil {
-		return err
-	}
-	src, err := j.newObjects(ctx, tips)
-	if err != nil {
-		return err
-	}
+	j.checkRefs()
 	check := func(ctx context.Context, o gitrepo.Object) objectReport { return j.check(ctx, v, o) }
 	err = verifyStream(ctx, src, runtime.GOMAXPROCS(0), check, func(r objectReport) error {
 		if r.Verified {

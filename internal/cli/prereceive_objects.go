@@ -5,6 +5,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,30 +20,49 @@ import (
 	"github.com/gitsign-dev/gitsign/verify"
 )
 
-// checkRefs applies the ref rules (exempt, protected) to each update and
-// returns the new ref values whose objects must verify.
-func (j *pushJudge) checkRefs(ctx context.Context) ([]string, error) {
+// tips are the new ref values whose objects must verify: those of every
+// update that neither deletes a ref nor is exempt.
+func (j *pushJudge) tips() []string {
 	var tips []string
+	for _, u := range j.updates {
+		if !u.Deleted() && !j.exempt.Match(u.Ref) {
+			tips = append(tips, u.New)
+		}
+	}
+	return tips
+}
+
+// checkRefs applies the ref rules (exempt, protected) to each update,
+// once checkForward has run.
+func (j *pushJudge) checkRefs() {
 	for _, u := range j.updates {
 		switch {
 		case j.exempt.Match(u.Ref):
 			j.exempted++
-			continue
 		case u.Deleted():
 			if j.protect.Match(u.Ref) {
 				j.refuseRef(u.Ref, "deleting a protected ref (gitsign.receive.protect)")
 			}
-			continue
 		case !u.Created() && j.protect.Match(u.Ref):
 			if strings.HasPrefix(u.Ref, "refs/tags/") {
 				j.refuseRef(u.Ref, "moving a protected ref (gitsign.receive.protect): a tag, once pushed, stays")
-			} else if !isAncestor(ctx, u.Old, u.New) {
+			} else if !j.forward[u.Ref] {
 				j.refuseRef(u.Ref, "force-moving a protected ref (gitsign.receive.protect): only fast-forwards")
 			}
 		}
-		tips = append(tips, u.New)
 	}
-	return tips, nil
+}
+
+// checkForward finds which protected branches the push moves forward.
+func (j *pushJudge) checkForward(ctx context.Context) error {
+	j.forward = make(map[string]bool)
+	for _, u := range j.updates {
+		if u.Created() || u.Deleted() || j.exempt.Match(u.Ref) || !j.protect.Match(u.Ref) || strings.HasPrefix(u.Ref, "refs/tags/") {
+			continue
+		}
+		j.forward[u.Ref] = isAncestor(ctx, u.Old, u.New)
+	}
+	return ctx.Err()
 }
 
 // isAncestor reports whether commit old is an ancestor of new: git exits
@@ -53,53 +73,81 @@ func isAncestor(ctx context.Context, old, new string) bool {
 	return err == nil
 }
 
-// newObjects is the stream of objects the push brings that must verify:
-// the tag objects its refs name, then the commits its tips reach that no
-// enforced ref under refs/heads/ or refs/tags/ reaches already. A ref
-// that names a tree or a blob directly is refused: nothing signs it.
-func (j *pushJudge) newObjects(ctx context.Context, tips []string) (gitrepo.IDSource, error) {
-	if len(tips) == 0 {
-		return gitrepo.IDList(nil), nil
-	}
+// tipType is what a pushed ref value is: its type, and the commit it
+// peels to ("" when it peels to a tree or a blob).
+type tipType struct {
+	typ, commit string
+}
+
+// tipTypes asks git, in one git cat-file, what each pushed ref value is.
+func (j *pushJudge) tipTypes(ctx context.Context) (map[string]tipType, error) {
 	var q strings.Builder
-	for _, t := range tips {
-		q.WriteString(t + "\n" + t + "^{}\n")
+	var ids []string
+	for _, u := range j.updates {
+		if !u.Deleted() {
+			ids = append(ids, u.New)
+			q.WriteString(u.New + "\n" + u.New + "^{}\n")
+		}
+	}
+	types := make(map[string]tipType, len(ids))
+	if len(ids) == 0 {
+		return types, nil
 	}
 	out, err := gitrepo.Git(ctx, strings.NewReader(q.String()), "cat-file", "--batch-check=%(objecttype) %(objectname)")
 	if err != nil {
 		return nil, err
 	}
 	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != 2*len(tips) {
-		return nil, fmt.Errorf("git cat-file --batch-check: %d answers for %d questions", len(lines), 2*len(tips))
+	if len(lines) != 2*len(ids) {
+		return nil, fmt.Errorf("git cat-file --batch-check: %d answers for %d questions", len(lines), 2*len(ids))
 	}
-	var tags, commits []string
-	for i, t := range tips {
+	for i, id := range ids {
 		typ, _, _ := strings.Cut(lines[2*i], " ")
 		peeledType, peeled, _ := strings.Cut(lines[2*i+1], " ")
-		if typ == "tag" {
+		t := tipType{typ: typ}
+		if peeledType == "commit" {
+			t.commit = peeled
+		}
+		types[id] = t
+	}
+	return types, nil
+}
+
+// newObjects is the stream of objects the push brings that must verify:
+// the tag objects its refs name, then the commits its tips reach that no
+// enforced ref under refs/heads/ or refs/tags/ reaches already, listed by
+// a git rev-list started now. A ref that names a tree or a blob directly
+// is refused: nothing signs it.
+func (j *pushJudge) newObjects(ctx context.Context, tips []string) (gitrepo.IDSource, error) {
+	var tags, commits []string
+	for _, t := range tips {
+		tt := j.types[t]
+		if tt.typ == "tag" {
 			tags = append(tags, t)
 		}
 		switch {
-		case peeledType == "commit":
-			commits = append(commits, peeled)
-		case typ != "tag":
-			j.refuseRef(j.refOf(t), fmt.Sprintf("it names a %s, which cannot carry a signature", printable.String(typ)))
+		case tt.commit != "":
+			commits = append(commits, tt.commit)
+		case tt.typ != "tag":
+			j.refuseRef(j.refOf(t), fmt.Sprintf("it names a %s, which cannot carry a signature", printable.String(cmp.Or(tt.typ, "missing object"))))
 		}
 	}
-	known, err := j.enforcedTips(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context, emit func(string) error) error {
-		if err := gitrepo.IDList(tags)(ctx, emit); err != nil || len(commits) == 0 {
-			return err
-		}
+	listed := gitrepo.IDList(nil)
+	if len(commits) > 0 {
 		revs := commits
-		for _, k := range known {
+		for _, k := range j.enforcedTips() {
 			revs = append(revs, "^"+k)
 		}
-		return gitrepo.RevListStdin(ctx, revs, emit)
+		var err error
+		if listed, err = gitrepo.StartRevListStdin(ctx, revs); err != nil {
+			return nil, err
+		}
+	}
+	return func(ctx context.Context, emit func(string) error) error {
+		if err := gitrepo.IDList(tags)(ctx, emit); err != nil {
+			return err
+		}
+		return listed(ctx, emit)
 	}, nil
 }
 
@@ -113,30 +161,50 @@ func (j *pushJudge) refOf(id string) string {
 	return id
 }
 
-// enforcedTips are the commits the existing refs under refs/heads/ and
-// refs/tags/ name (tags peeled) that are not exempt: what the hook has
-// already judged, or what was there before it. Commits that only exempt
-// refs (or refs a push cannot make, like a forge's refs/pull/) reach are
-// verified when a push makes an enforced ref reach them.
-func (j *pushJudge) enforcedTips(ctx context.Context) ([]string, error) {
+// existingRef is a ref under refs/heads/ or refs/tags/ before the push,
+// with the commit it peels to ("" for none).
+type existingRef struct {
+	name, commit string
+}
+
+// existingRefs lists the refs under refs/heads/ and refs/tags/, with
+// the commits they name (tags peeled once).
+func existingRefs(ctx context.Context) ([]existingRef, error) {
 	out, err := gitrepo.Git(ctx, nil, "for-each-ref", "--format=%(refname) %(objecttype) %(objectname) %(*objecttype) %(*objectname)", "refs/heads/", "refs/tags/")
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
+	var refs []existingRef
 	for _, l := range strings.Split(string(out), "\n") {
 		f := strings.Fields(l)
-		if len(f) < 3 || j.exempt.Match(f[0]) {
+		if len(f) < 3 {
 			continue
 		}
+		r := existingRef{name: f[0]}
 		switch {
 		case f[1] == "commit":
-			ids = append(ids, f[2])
+			r.commit = f[2]
 		case len(f) == 5 && f[3] == "commit":
-			ids = append(ids, f[4])
+			r.commit = f[4]
+		}
+		refs = append(refs, r)
+	}
+	return refs, nil
+}
+
+// enforcedTips are the commits the existing refs under refs/heads/ and
+// refs/tags/ name that are not exempt: what the hook has already judged,
+// or what was there before it. Commits that only exempt refs (or refs a
+// push cannot make, like a forge's refs/pull/) reach are verified when a
+// push makes an enforced ref reach them.
+func (j *pushJudge) enforcedTips() []string {
+	var ids []string
+	for _, r := range j.refs {
+		if r.commit != "" && !j.exempt.Match(r.name) {
+			ids = append(ids, r.commit)
 		}
 	}
-	return ids, nil
+	return ids
 }
 
 // check verifies one object, and says why it is refused when it is.

@@ -32,7 +32,7 @@ type verifyJob struct {
 	done chan objectReport // buffered: a worker never waits on the writer
 }
 
-// verifyStream reads the objects src names (streamObjects), checks them
+// verifyStream reads the objects src names (gitrepo.StreamObjectsEager), checks them
 // with check on workers goroutines, and hands each report to emit, on the
 // calling goroutine, in src's order. check must be safe for concurrent
 // use; emit is never called concurrently.
@@ -62,7 +62,7 @@ func verifyStream(ctx context.Context, src gitrepo.IDSource, workers int, check 
 	wg.Go(func() {
 		defer close(order)
 		defer close(work)
-		readErr = gitrepo.StreamObjects(ctx, src, func(o gitrepo.Object) error {
+		readErr = gitrepo.StreamObjectsEager(ctx, src, func(o gitrepo.Object) error {
 			j := verifyJob{obj: o, done: make(chan objectReport, 1)}
 			// To a worker first, then in line: every report in line is
 			// coming.

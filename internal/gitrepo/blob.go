@@ -1,9 +1,13 @@
 package gitrepo
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os/exec"
 	"strconv"
 	"strings"
 )
@@ -28,22 +32,117 @@ func ReadRevPath(ctx context.Context, revPath string, max int64) (data []byte, r
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := Git(ctx, strings.NewReader(revID+":"+path+"\n"), "cat-file", "--batch-check")
-	if err != nil {
-		return nil, "", err
-	}
-	f := strings.Fields(string(out))
-	switch {
-	case len(f) == 2 && f[1] == "missing":
-		return nil, "", ErrNoSuchFile
-	case len(f) != 3 || !IsObjectID(f[0]):
-		return nil, "", fmt.Errorf("git cat-file --batch-check: unexpected answer %q", strings.TrimSpace(string(out)))
-	case f[1] != "blob":
-		return nil, "", fmt.Errorf("a %s, not a file", f[1])
-	}
-	if size, err := strconv.ParseInt(f[2], 10, 64); err != nil || size > max {
-		return nil, "", fmt.Errorf("larger than %d bytes", max)
-	}
-	data, err = Git(ctx, nil, "cat-file", "blob", f[0])
+	data, err = ReadAt(ctx, revID, path, max)
 	return data, revID, err
+}
+
+// ReadAt reads the file at path in the revision whose object id is id, no
+// larger than max bytes: ErrNoSuchFile when there is none.
+func ReadAt(ctx context.Context, id, path string, max int64) ([]byte, error) {
+	if !IsObjectID(id) || strings.ContainsAny(path, "\n\x00") {
+		return nil, fmt.Errorf("%s:%s is not an object id and a path", id, path)
+	}
+	typ, data, err := readObject(ctx, id+":"+path, max)
+	switch {
+	case errors.Is(err, errMissing):
+		return nil, ErrNoSuchFile
+	case err != nil:
+		return nil, err
+	case typ != "blob":
+		return nil, fmt.Errorf("a %s, not a file", typ)
+	}
+	return data, nil
+}
+
+// ReadHeadPath reads the file at path in the commit HEAD names, and that
+// commit's id, through one git cat-file (HEAD is git's first rule: no ref
+// can make it ambiguous). ErrNoSuchFile when HEAD's branch has no commit
+// or the commit no such file.
+func ReadHeadPath(ctx context.Context, path string, max int64) (data []byte, headID string, err error) {
+	if strings.ContainsAny(path, "\n\x00") {
+		return nil, "", fmt.Errorf("HEAD:%s is not REV:PATH", path)
+	}
+	objs, err := readObjects(ctx, []string{"HEAD", "HEAD:" + path}, []int64{MaxObjectSize, max})
+	switch {
+	case errors.Is(err, errMissing):
+		return nil, "", ErrNoSuchFile
+	case err != nil:
+		return nil, "", err
+	case objs[0].typ != "commit":
+		return nil, "", fmt.Errorf("HEAD is a %s, not a commit", objs[0].typ)
+	case objs[1].typ != "blob":
+		return nil, "", fmt.Errorf("a %s, not a file", objs[1].typ)
+	}
+	return objs[1].data, objs[0].id, nil
+}
+
+// errMissing: git cat-file has no object of that name.
+var errMissing = errors.New("missing")
+
+// readObject reads the object name names (git's object name syntax, e.g.
+// ID:PATH) through one `git cat-file --batch`, at most max bytes of it.
+func readObject(ctx context.Context, name string, max int64) (typ string, data []byte, err error) {
+	objs, err := readObjects(ctx, []string{name}, []int64{max})
+	if err != nil {
+		return "", nil, err
+	}
+	return objs[0].typ, objs[0].data, nil
+}
+
+type namedObject struct {
+	id, typ string
+	data    []byte
+}
+
+// readObjects reads the objects names name through one `git cat-file
+// --batch`, at most max[i] bytes of the i-th: git is stopped, before it
+// sends them, when there are more. errMissing when one is missing.
+func readObjects(ctx context.Context, names []string, max []int64) ([]namedObject, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", "cat-file", "--batch")
+	cmd.Stdin = strings.NewReader(strings.Join(names, "\n") + "\n")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("running git cat-file: %w", err)
+	}
+	defer cmd.Wait()
+	defer cancel() // before Wait: git may be blocked writing what is not read
+	r := bufio.NewReader(stdout)
+	var objs []namedObject
+	for i := range names {
+		header, err := r.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("git cat-file: %s", orErr(Message(stderr.Bytes()), err))
+		}
+		f := strings.Fields(header)
+		switch {
+		case len(f) == 2 && f[1] == "missing":
+			return nil, errMissing
+		case len(f) != 3 || !IsObjectID(f[0]):
+			return nil, fmt.Errorf("git cat-file --batch: unexpected answer %q", strings.TrimSpace(header))
+		}
+		size, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil || size > max[i] {
+			return nil, fmt.Errorf("larger than %d bytes", max[i])
+		}
+		data := make([]byte, size+1) // and git's newline
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, fmt.Errorf("git cat-file: %s", orErr(Message(stderr.Bytes()), err))
+		}
+		objs = append(objs, namedObject{id: f[0], typ: f[1], data: data[:size]})
+	}
+	return objs, nil
+}
+
+func orErr(msg string, err error) string {
+	if msg != "" {
+		return msg
+	}
+	return err.Error()
 }

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
 )
@@ -92,18 +93,86 @@ func Message(stderr []byte) string {
 }
 
 // ObjectFormat asks git for the repository's object format, gitobj.SHA1
-// or gitobj.SHA256.
+// or gitobj.SHA256, once per repository and process.
 func ObjectFormat(ctx context.Context) (string, error) {
+	key := repoKey()
+	if f, ok := formats.Load(key); ok {
+		return f.(string), nil
+	}
 	out, err := Git(ctx, nil, "rev-parse", "--show-object-format")
 	if err != nil {
 		return "", err
 	}
-	switch f := strings.TrimSpace(string(out)); f {
+	return rememberFormat(key, strings.TrimSpace(string(out)))
+}
+
+// formats holds the object format of each repository asked about, by
+// repoKey: it cannot change while gitsign runs, and each git process
+// costs milliseconds.
+var formats sync.Map
+
+// repoKey names the repository git finds from here: the directory and
+// GIT_DIR.
+func repoKey() string {
+	wd, _ := os.Getwd()
+	return wd + "\x00" + os.Getenv("GIT_DIR")
+}
+
+func rememberFormat(key, f string) (string, error) {
+	switch f {
 	case gitobj.SHA1, gitobj.SHA256:
+		formats.Store(key, f)
 		return f, nil
 	default:
 		return "", fmt.Errorf("git rev-parse: unknown object format %q", f)
 	}
+}
+
+// Facts are what one git process tells of the repository here.
+type Facts struct {
+	Format string // gitobj.SHA1 or gitobj.SHA256
+	// Head is the ref HEAD names (refs/heads/main), even when that branch
+	// does not exist yet; "" when HEAD is detached.
+	Head string
+}
+
+// Describe returns the repository's Facts, or ErrNotRepository, asking
+// git once (twice in a repository with no commit on HEAD's branch).
+func Describe(ctx context.Context) (Facts, error) {
+	out, stderr, err := runC(ctx, "rev-parse", "--git-dir", "--show-object-format", "--symbolic-full-name", "HEAD")
+	if err != nil && !bytes.Contains(stderr, []byte("not a git repository")) {
+		// HEAD names no commit in a work tree: git takes it for a path.
+		out, stderr, err = runC(ctx, "rev-parse", "--git-dir", "--show-object-format")
+		out = append(out, "HEAD\n"...)
+	}
+	if err != nil {
+		msg := Message(stderr)
+		if strings.Contains(msg, "not a git repository") {
+			return Facts{}, ErrNotRepository
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		return Facts{}, fmt.Errorf("git rev-parse: %s", msg)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 3 {
+		return Facts{}, fmt.Errorf("git rev-parse: unexpected answer %q", out)
+	}
+	var facts Facts
+	if facts.Format, err = rememberFormat(repoKey(), lines[1]); err != nil {
+		return Facts{}, err
+	}
+	facts.Head = lines[2]
+	if !strings.HasPrefix(facts.Head, "refs/") {
+		// Unborn (git echoes "HEAD") or detached: symbolic-ref tells.
+		ref, err := Git(ctx, nil, "symbolic-ref", "-q", "HEAD")
+		facts.Head = ""
+		if err == nil {
+			facts.Head = strings.TrimSpace(string(ref))
+		}
+	}
+	return facts, nil
 }
 
 // TopLevel is the top of the work tree.

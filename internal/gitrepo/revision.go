@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -218,23 +219,62 @@ func RevListStdin(ctx context.Context, revs []string, emit func(string) error) e
 	return revList(ctx, []string{"rev-list", "--stdin"}, strings.NewReader(strings.Join(revs, "\n")+"\n"), emit)
 }
 
+// StartRevListStdin starts RevListStdin now, so that git works while the
+// caller does other things, and returns the IDSource that reads what it
+// lists; it must be read once, or ctx ended.
+func StartRevListStdin(ctx context.Context, revs []string) (IDSource, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	r, err := startRevList(ctx, []string{"rev-list", "--stdin"}, strings.NewReader(strings.Join(revs, "\n")+"\n"))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return func(_ context.Context, emit func(string) error) error {
+		defer cancel()
+		return r.read(cancel, emit)
+	}, nil
+}
+
+// runningRevList is a started git rev-list.
+type runningRevList struct {
+	cmd    *exec.Cmd
+	stdout io.ReadCloser
+	stderr *bytes.Buffer
+}
+
+func startRevList(ctx context.Context, args []string, stdin io.Reader) (*runningRevList, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Stdin = stdin
+	r := &runningRevList{cmd: cmd, stderr: new(bytes.Buffer)}
+	cmd.Stderr = r.stderr
+	var err error
+	if r.stdout, err = cmd.StdoutPipe(); err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("git rev-list: %s", err)
+	}
+	return r, nil
+}
+
 func revList(ctx context.Context, args []string, stdin *strings.Reader, emit func(string) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", args...)
+	var in io.Reader
 	if stdin != nil {
-		cmd.Stdin = stdin
+		in = stdin
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
+	r, err := startRevList(ctx, args, in)
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("git rev-list: %s", err)
-	}
-	sc := bufio.NewScanner(stdout)
+	return r.read(cancel, emit)
+}
+
+// read hands each id git lists to emit; cancel stops git.
+func (r *runningRevList) read(cancel func(), emit func(string) error) error {
+	cmd, stderr := r.cmd, r.stderr
+	sc := bufio.NewScanner(r.stdout)
 	for sc.Scan() {
 		for _, id := range strings.Fields(sc.Text()) {
 			if err := emit(id); err != nil {

@@ -103,3 +103,51 @@ func TestReadRevPath(t *testing.T) {
 }
 
 func writeFile(name, content string) error { return os.WriteFile(name, []byte(content), 0o644) }
+
+// TestReadHeadPath: the file in HEAD's commit, with that commit's id, in
+// one git process; ErrNoSuchFile when the branch HEAD names has no commit
+// yet or no such file.
+func TestReadHeadPath(t *testing.T) {
+	hermeticRepo(t, gitobj.SHA1)
+	ctx := context.Background()
+	if _, _, err := ReadHeadPath(ctx, ".gitsigners", 1024); !errors.Is(err, ErrNoSuchFile) {
+		t.Errorf("no file: %v", err)
+	}
+	if err := writeFile(".gitsigners", "x\n"); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, "add", ".gitsigners")
+	runGit(t, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "-m", "policy")
+	data, id, err := ReadHeadPath(ctx, ".gitsigners", 1024)
+	if err != nil || string(data) != "x\n" || id != runGit(t, "rev-parse", "HEAD") {
+		t.Errorf("%q, %s, %v", data, id, err)
+	}
+	if _, _, err := ReadHeadPath(ctx, ".gitsigners", 1); err == nil || !strings.Contains(err.Error(), "larger than 1 bytes") {
+		t.Errorf("too large: %v", err)
+	}
+	runGit(t, "symbolic-ref", "HEAD", "refs/heads/unborn")
+	if _, _, err := ReadHeadPath(ctx, ".gitsigners", 1024); !errors.Is(err, ErrNoSuchFile) {
+		t.Errorf("unborn HEAD: %v", err)
+	}
+}
+
+// TestDescribe: format and HEAD's ref in one answer, unborn included.
+func TestDescribe(t *testing.T) {
+	hermeticRepo(t, gitobj.SHA256)
+	f, err := Describe(context.Background())
+	if err != nil || f.Format != gitobj.SHA256 || f.Head != "refs/heads/main" {
+		t.Errorf("%+v, %v", f, err)
+	}
+	runGit(t, "symbolic-ref", "HEAD", "refs/heads/unborn")
+	if f, err := Describe(context.Background()); err != nil || f.Head != "refs/heads/unborn" {
+		t.Errorf("unborn: %+v, %v", f, err)
+	}
+	runGit(t, "checkout", "-q", "--detach", "main")
+	if f, err := Describe(context.Background()); err != nil || f.Head != "" {
+		t.Errorf("detached: %+v, %v", f, err)
+	}
+	t.Chdir(t.TempDir())
+	if _, err := Describe(context.Background()); !errors.Is(err, ErrNotRepository) {
+		t.Errorf("outside a repository: %v", err)
+	}
+}

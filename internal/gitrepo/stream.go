@@ -34,15 +34,12 @@ type catFile struct {
 	format string // the repository's object format
 }
 
-// startCatFile asks git for the repository's object format and starts git
-// cat-file --batch; ctx's end kills it.
+// startCatFile starts git cat-file --batch, and asks git for the
+// repository's object format while it starts; ctx's end kills it.
 func startCatFile(ctx context.Context) (*catFile, error) {
-	format, err := ObjectFormat(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c := &catFile{cmd: exec.CommandContext(ctx, "git", "cat-file", "--batch"), format: format}
+	c := &catFile{cmd: exec.CommandContext(ctx, "git", "cat-file", "--batch")}
 	c.cmd.Stderr = &c.stderr
+	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
@@ -54,6 +51,12 @@ func startCatFile(ctx context.Context) (*catFile, error) {
 		return nil, fmt.Errorf("running git cat-file: %w", err)
 	}
 	c.stdout = bufio.NewReader(stdout)
+	if c.format, err = ObjectFormat(ctx); err != nil {
+		c.stdin.Close()
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -110,15 +113,48 @@ func (c *catFile) wait(what string) error {
 // Every git process is stopped and waited for before StreamObjects
 // returns.
 func StreamObjects(ctx context.Context, src IDSource, got func(Object) error) error {
+	return streamObjects(ctx, src, got, false)
+}
+
+// StreamObjectsEager is StreamObjects with git cat-file started at once,
+// while src works out its first id (each git process takes milliseconds
+// to start), even if src then names none.
+func StreamObjectsEager(ctx context.Context, src IDSource, got func(Object) error) error {
+	return streamObjects(ctx, src, got, true)
+}
+
+type startedCatFile struct {
+	cf  *catFile
+	err error
+}
+
+func streamObjects(ctx context.Context, src IDSource, got func(Object) error, eager bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var started chan startedCatFile
+	if eager {
+		started = make(chan startedCatFile, 1)
+		go func() {
+			c, err := startCatFile(ctx)
+			started <- startedCatFile{c, err}
+		}()
+	}
+	// open returns the cat-file, started now or by the eager start.
+	open := func() (*catFile, error) {
+		if eager {
+			s := <-started
+			eager = false
+			return s.cf, s.err
+		}
+		return startCatFile(ctx)
+	}
 	var cf *catFile // set by the feeder before it sends the first id
 	requested := make(chan string, requestAhead)
 	fed := make(chan error, 1)
 	go func() {
 		err := src(ctx, func(id string) error {
 			if cf == nil {
-				c, err := startCatFile(ctx)
+				c, err := open()
 				if err != nil {
 					return err
 				}
@@ -136,6 +172,13 @@ func StreamObjects(ctx context.Context, src IDSource, got func(Object) error) er
 			}
 			return nil
 		})
+		if cf == nil && eager {
+			// Started for nothing: end it (ctx is not over yet).
+			if s := <-started; s.cf != nil {
+				s.cf.stdin.Close()
+				s.cf.cmd.Wait()
+			}
+		}
 		if cf != nil {
 			cf.stdin.Close()
 		}

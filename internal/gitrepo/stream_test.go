@@ -103,7 +103,7 @@ func TestStreamObjectsLazy(t *testing.T) {
 		t.Errorf("got %v, want the source's error", err)
 	}
 	err = StreamObjects(context.Background(), IDList([]string{"x"}), func(Object) error { return nil })
-	if err == nil || !strings.HasPrefix(err.Error(), "git rev-parse: ") {
+	if err == nil || !strings.HasPrefix(err.Error(), "running git cat-file: ") {
 		t.Errorf("without git: %v", err)
 	}
 }

@@ -35,9 +35,9 @@ func (u Update) Deleted() bool { return isZero(u.New) }
 func isZero(id string) bool { return strings.Trim(id, "0") == "" }
 
 // Parse reads git's pre-receive input: one "<old> <new> <ref>" line per
-// ref, each id a full object id of the repository's format (idLen hex
-// digits), each ref a full ref name. Anything else is an error naming the
-// line; no more than MaxUpdates lines are read.
+// ref, each id a full object id (idLen hex digits; 0 for either format's,
+// the same on every line), each ref a full ref name. Anything else is an
+// error naming the line; no more than MaxUpdates lines are read.
 func Parse(r io.Reader, idLen int) ([]Update, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 256), maxLine)
@@ -47,6 +47,9 @@ func Parse(r io.Reader, idLen int) ([]Update, error) {
 			return nil, fmt.Errorf("more than %d ref updates", MaxUpdates)
 		}
 		f := strings.Split(sc.Text(), " ")
+		if idLen == 0 && len(f) == 3 && (len(f[0]) == 40 || len(f[0]) == 64) {
+			idLen = len(f[0])
+		}
 		if len(f) != 3 || !isID(f[0], idLen) || !isID(f[1], idLen) || !validRef(f[2]) {
 			return nil, fmt.Errorf("line %d of git's input is not \"<old id> <new id> <ref>\"", n)
 		}

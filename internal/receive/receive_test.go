@@ -33,6 +33,17 @@ func TestParse(t *testing.T) {
 			t.Errorf("%q: error %q is not one clean line", in, err)
 		}
 	}
+	// Either format's ids, the same on every line.
+	if got, err := Parse(strings.NewReader(z+" "+a+" refs/heads/main\n"), 0); err != nil || len(got) != 1 {
+		t.Errorf("idLen 0, SHA-1 ids: %v, %v", got, err)
+	}
+	z64, a64 := strings.Repeat("0", 64), strings.Repeat("a", 64)
+	if got, err := Parse(strings.NewReader(z64+" "+a64+" refs/heads/main\n"), 0); err != nil || len(got) != 1 {
+		t.Errorf("idLen 0, SHA-256 ids: %v, %v", got, err)
+	}
+	if got, err := Parse(strings.NewReader(z64+" "+a64+" refs/heads/main\n"+z+" "+a+" refs/heads/x\n"), 0); err == nil {
+		t.Errorf("idLen 0, mixed lengths: %v", got)
+	}
 	var many strings.Builder
 	for range MaxUpdates + 1 {
 		many.WriteString(a + " " + b + " refs/heads/x\n")
