@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // AmbiguousError is a revision whose name git finds in more than one
@@ -52,12 +53,24 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("%s is not a %s in this repository", e.Rev, e.Kind)
 }
 
+// What git says of ambiguous names, compiled when first needed: gitsign
+// starts once per signature and per pushed commit's hook, and compiling
+// them at start-up would cost each run a millisecond.
 var (
-	ambiguousRef   = regexp.MustCompile(`(?m)^warning: refname '(.*)' is ambiguous\.$`)
-	ambiguousShort = regexp.MustCompile(`(?m)^error: short object ID (\S+) is ambiguous$`)
-	candidateLine  = regexp.MustCompile(`(?m)^hint:\s+([0-9a-f]{4,64} \S+)`)
-	pseudoRef      = regexp.MustCompile(`^[A-Z_]+$`)
+	ambiguousRef   = lazyRegexp(`(?m)^warning: refname '(.*)' is ambiguous\.$`)
+	ambiguousShort = lazyRegexp(`(?m)^error: short object ID (\S+) is ambiguous$`)
+	candidateLine  = lazyRegexp(`(?m)^hint:\s+([0-9a-f]{4,64} \S+)`)
 )
+
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
+// isPseudoRef reports whether name has the form of a root ref (HEAD,
+// FETCH_HEAD): capital letters and underscores.
+func isPseudoRef(name string) bool {
+	return name != "" && strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == ""
+}
 
 // Resolve returns the id of the object rev names, peeled to kind when kind
 // is not empty ("commit", "tree"): what `git rev-parse --verify` gives,
@@ -70,13 +83,13 @@ func Resolve(ctx context.Context, rev, kind string) (string, error) {
 	}
 	// Not --quiet: it silences the warning that tells of an ambiguous name.
 	out, stderr, err := runC(ctx, "-c", "core.warnAmbiguousRefs=true", "rev-parse", "--verify", "--end-of-options", arg)
-	if m := ambiguousRef.FindSubmatch(stderr); m != nil && !firstRuleWins(ctx, string(m[1])) {
+	if m := ambiguousRef().FindSubmatch(stderr); m != nil && !firstRuleWins(ctx, string(m[1])) {
 		name := string(m[1])
 		return "", &AmbiguousError{Rev: rev, Name: name, Candidates: refCandidates(ctx, name)}
 	}
-	if m := ambiguousShort.FindSubmatch(stderr); m != nil {
+	if m := ambiguousShort().FindSubmatch(stderr); m != nil {
 		e := &AmbiguousError{Rev: rev, Name: string(m[1])}
-		for _, c := range candidateLine.FindAllSubmatch(stderr, 8) {
+		for _, c := range candidateLine().FindAllSubmatch(stderr, 8) {
 			e.Candidates = append(e.Candidates, string(c[1]))
 		}
 		return "", e
@@ -98,14 +111,14 @@ func firstRuleWins(ctx context.Context, name string) bool {
 	if IsObjectID(name) {
 		return true
 	}
-	if !strings.HasPrefix(name, "refs/") && !pseudoRef.MatchString(name) {
+	if !strings.HasPrefix(name, "refs/") && !isPseudoRef(name) {
 		return false
 	}
 	_, err := Git(ctx, nil, "show-ref", "--verify", "--quiet", "--", name)
 	if err == nil {
 		return true
 	}
-	if pseudoRef.MatchString(name) {
+	if isPseudoRef(name) {
 		out, err := Git(ctx, nil, "rev-parse", "--git-path", name)
 		if err == nil {
 			if _, err := os.Stat(strings.TrimSpace(string(out))); err == nil {
@@ -120,7 +133,7 @@ func firstRuleWins(ctx context.Context, name string) bool {
 // git tries them.
 func refCandidates(ctx context.Context, name string) []string {
 	var found []string
-	if pseudoRef.MatchString(name) {
+	if isPseudoRef(name) {
 		found = append(found, name)
 	}
 	want := []string{"refs/" + name, "refs/tags/" + name, "refs/heads/" + name, "refs/remotes/" + name, "refs/remotes/" + name + "/HEAD"}
