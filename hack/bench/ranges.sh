@@ -61,6 +61,11 @@ cache_ok() {
 	read -r root tip count _ _ shape <"$dir/meta" || return 1
 	[ "$count" = "$n" ] || return 1
 	[ "$(git -C "$dir/repo" rev-list --count "$root..$tip" 2>/dev/null)" = "$n" ] || return 1
+	# Ranges made before mkrange named git's real empty tree cannot be pushed.
+	if [ "$(git -C "$dir/repo" rev-parse "$tip^{tree}" 2>/dev/null)" != 4b825dc642cb6eb9a060e54bf8d69288fbee4904 ]; then
+		say "${dir#"$REPO"/} names a tree that is not git's empty tree: making it again"
+		return 1
+	fi
 	if "$STACK" status >/dev/null 2>&1; then
 		local now_shape
 		now_shape=$(ca_shape "$(stack_var GITSIGN_TRUSTED_ROOT)")

@@ -44,7 +44,7 @@ import (
 )
 
 // emptyTree is the id of git's empty tree.
-const emptyTree = "4b825dc642cb6eb9a060e64bf32d1348eec8b4dd"
+const emptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 // base is the author and committer time of the root commit; commit N is
 // N seconds later.
