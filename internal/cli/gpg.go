@@ -24,8 +24,10 @@ func (o *gpgOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVarP(&o.sign, "sign", "s", false, "make a signature")
 	f.BoolVarP(&o.detach, "detach-sign", "b", false, "make a detached signature (what git asks for)")
-	f.BoolVar(&o.detach, "detached-sign", false, "same as --detach-sign")
-	_ = f.MarkDeprecated("detached-sign", "use --detach-sign")
+	// The reference's older name. Not cobra's MarkDeprecated: its notice
+	// goes to standard output, where git reads the signature.
+	f.BoolVar(&o.detach, "detached-sign", false, "same as --detach-sign (deprecated)")
+	_ = f.MarkHidden("detached-sign")
 	f.BoolVarP(&o.armor, "armor", "a", false, "write the signature PEM-armored (else DER)")
 	f.StringVarP(&o.localUser, "local-user", "u", "", "key to sign with (accepted for git; the identity comes from the OIDC login)")
 	f.BoolVarP(&o.verify, "verify", "v", false, "verify a signature: --verify SIGFILE [DATAFILE|-]")
@@ -45,6 +47,9 @@ func (o *gpgOptions) run(cmd *cobra.Command, args []string, s streams) error {
 	if testOnlyParsed != nil {
 		testOnlyParsed(*o, args)
 		return nil
+	}
+	if cmd.Flags().Changed("detached-sign") {
+		fmt.Fprintln(s.err, "gitsign: warning: --detached-sign is deprecated: use --detach-sign")
 	}
 	switch {
 	case o.version:

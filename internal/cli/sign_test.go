@@ -96,3 +96,30 @@ func TestSignQuiet(t *testing.T) {
 		t.Errorf("errors %q, want %q", errs.String(), want)
 	}
 }
+
+// TestSignChannelClean: standard output is where git reads the signature;
+// when signing fails, nothing is written there, also for the reference's
+// deprecated --detached-sign, whose notice goes to standard error.
+func TestSignChannelClean(t *testing.T) {
+	signingEnv(t)
+	var term, errs bytes.Buffer
+	withMessages(t, &term, &errs)
+	t.Setenv("GITSIGN_FULCIO_URL", "http://127.0.0.1:9") // nothing listens: signing fails
+	t.Setenv("GITSIGN_CACHE", "off")
+	for _, args := range [][]string{{"--detached-sign", "-s"}, {"-bsau", "x"}, {"--detach-sign", "--sign", "--armor"}} {
+		var stdout, stderr bytes.Buffer
+		code := run(args, streams{in: strings.NewReader("payload"), out: &stdout, err: &stderr})
+		if code == 0 || stdout.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q", args, code, stdout.String())
+		}
+		deprecated := strings.Contains(stderr.String(), "gitsign: warning: --detached-sign is deprecated: use --detach-sign\n")
+		if deprecated != (args[0] == "--detached-sign") {
+			t.Errorf("%q: deprecation notice %v on stderr:\n%s", args, deprecated, stderr.String())
+		}
+		for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+			if l != "" && !strings.HasPrefix(l, "gitsign: ") {
+				t.Errorf("%q: a line without the gitsign: prefix: %q", args, l)
+			}
+		}
+	}
+}
