@@ -62,7 +62,8 @@ func TestArgvErrors(t *testing.T) {
 	}{
 		{[]string{"--verify", "-b", "sig", "-"}, 2, "--verify cannot be combined"},
 		{[]string{"-bsau", "K", "one", "two"}, 2, "at most one file"},
-		{[]string{"--status-fd=x", "-bsau", "K"}, 2, `invalid argument "x"`},
+		{[]string{"--status-fd=x", "-bsau", "K"}, 2, `--status-fd takes a file descriptor number, not "x"`},
+		{[]string{"--status-fd=\x1b[2J", "-bsau", "K"}, 2, `--status-fd takes a file descriptor number, not "\x1b[2J"`},
 		{[]string{"--frobnicate"}, 2, "unknown flag: --frobnicate"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"--status-fd=2", "frobnicate"}, 2, `unknown command "frobnicate"`},

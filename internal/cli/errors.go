@@ -121,6 +121,13 @@ func unknownCommand(cmd *cobra.Command, word string) *exitError {
 // the flag meant when one is close.
 func flagError(cmd *cobra.Command, err error) error {
 	e := &exitError{code: 2, err: err}
+	var invalid *pflag.InvalidValueError
+	if errors.As(err, &invalid) {
+		// Not pflag's words, which end in strconv's ("strconv.ParseInt:
+		// parsing "abc": invalid syntax").
+		f := invalid.GetFlag()
+		e.err = fmt.Errorf("--%s takes %s, not \"%s\"", f.Name, flagValueKind(f), printable.String(invalid.GetValue()))
+	}
 	var unknown interface{ GetSpecifiedName() string }
 	if errors.As(err, &unknown) && strings.HasPrefix(err.Error(), "unknown flag") {
 		if s := closestFlag(cmd, unknown.GetSpecifiedName()); s != "" {
@@ -128,6 +135,22 @@ func flagError(cmd *cobra.Command, err error) error {
 		}
 	}
 	return e
+}
+
+// flagValueKind says what a flag's value must be.
+func flagValueKind(f *pflag.Flag) string {
+	switch f.Value.Type() {
+	case "int", "int64", "uint", "uint64":
+		if f.Name == "status-fd" {
+			return "a file descriptor number"
+		}
+		return "a whole number"
+	case "bool":
+		return "true or false"
+	case "duration":
+		return "a duration (e.g. 30s)"
+	}
+	return "a " + f.Value.Type()
 }
 
 // closestFlag returns the long flag of cmd nearest to name (at most 2
