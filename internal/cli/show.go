@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitsign-dev/gitsign/internal/allowedsigners"
+	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/internal/inspect"
 	"github.com/gitsign-dev/gitsign/internal/printable"
@@ -25,8 +26,9 @@ import (
 func newShowCommand(s streams) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "show [REVISION]",
-		Short: "Describe the signature of a commit or tag, without verifying it",
+		Use:               "show [REVISION]",
+		ValidArgsFunction: completeRevisions(false),
+		Short:             "Describe the signature of a commit or tag, without verifying it",
 		Long: `Describe the signature of a commit or an annotated tag (default HEAD): the
 signer's identity and OIDC issuer, the CI claims in the certificate, the
 certificate's serial, validity and fingerprint, the signing time the signer
@@ -113,7 +115,7 @@ func runShow(ctx context.Context, s streams, rev string, asJSON bool) error {
 func resolveShown(ctx context.Context, rev string) (gitrepo.Object, error) {
 	id, err := gitrepo.Resolve(ctx, rev, "")
 	var nf *gitrepo.NotFoundError
-	if errors.As(err, &nf) {
+	if errors.As(err, &nf) && nf.Unborn == "" {
 		return gitrepo.Object{}, fmt.Errorf("%s is not a commit or tag in this repository", rev)
 	}
 	if err != nil {
@@ -149,15 +151,7 @@ func resolveShown(ctx context.Context, rev string) (gitrepo.Object, error) {
 
 // foreignSignature names the kind of a signature that is another
 // program's, or returns "".
-func foreignSignature(sig []byte) string {
-	switch {
-	case strings.HasPrefix(string(sig), "-----BEGIN PGP SIGNATURE-----"):
-		return "an OpenPGP signature"
-	case strings.HasPrefix(string(sig), "-----BEGIN SSH SIGNATURE-----"):
-		return "an SSH signature"
-	}
-	return ""
-}
+func foreignSignature(sig []byte) string { return cms.ForeignKind(sig) }
 
 // suggestions are the allowed-signers lines that accept d's signer: the
 // identity from the issuer and, for a certificate with CI claims, the same

@@ -256,7 +256,7 @@ func TestShowRefusesForeignSignature(t *testing.T) {
 	}
 	id := runGit(t, "hash-object", "-t", "commit", "-w", "--literally", "pgp.commit")
 	code, out, errs := runShowCmd(id)
-	want := "gitsign: error: cannot describe the signature of commit " + id + ": signature: does not start with a -----BEGIN SIGNED MESSAGE----- line\n" +
+	want := "gitsign: error: cannot describe the signature of commit " + id + ": signature: an OpenPGP signature, not a gitsign signature (X.509 CMS)\n" +
 		"gitsign: hint: it is an OpenPGP signature, not a gitsign signature: git verify-commit checks it with gpg.format set accordingly\n"
 	if code != 1 || out != "" || errs != want {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)

@@ -107,10 +107,26 @@ func ParseDER(der []byte) (*Parsed, error) {
 	return p, nil
 }
 
+// ForeignKind names the kind of a signature made by another program git
+// can sign with ("an OpenPGP signature", "an SSH signature"), or returns
+// "".
+func ForeignKind(armored []byte) string {
+	switch {
+	case bytes.HasPrefix(armored, []byte("-----BEGIN PGP SIGNATURE-----")), bytes.HasPrefix(armored, []byte("-----BEGIN PGP MESSAGE-----")):
+		return "an OpenPGP signature"
+	case bytes.HasPrefix(armored, []byte("-----BEGIN SSH SIGNATURE-----")):
+		return "an SSH signature"
+	}
+	return ""
+}
+
 // dearmorStrict returns the DER inside armored, which must be exactly what
 // Armor makes of it.
 func dearmorStrict(armored []byte) ([]byte, error) {
 	if !bytes.HasPrefix(armored, []byte("-----BEGIN "+PEMType+"-----\n")) {
+		if kind := ForeignKind(armored); kind != "" {
+			return nil, refuse("%s, not a gitsign signature (X.509 CMS)", kind)
+		}
 		return nil, refuse("does not start with a -----BEGIN %s----- line", PEMType)
 	}
 	block, rest := pem.Decode(armored)

@@ -44,9 +44,15 @@ func (e *AmbiguousError) Error() string {
 type NotFoundError struct {
 	Rev  string
 	Kind string // "commit", or "" for any object
+	// Unborn, when Rev is HEAD, is the branch HEAD names, which has no
+	// commit yet (a new repository).
+	Unborn string
 }
 
 func (e *NotFoundError) Error() string {
+	if e.Unborn != "" {
+		return fmt.Sprintf("there is no commit yet: HEAD names %s, which has none", e.Unborn)
+	}
 	if e.Kind == "" {
 		return fmt.Sprintf("%s names nothing in this repository", e.Rev)
 	}
@@ -96,7 +102,13 @@ func Resolve(ctx context.Context, rev, kind string) (string, error) {
 	}
 	id := strings.TrimSpace(string(out))
 	if err != nil || !IsObjectID(id) {
-		return "", &NotFoundError{Rev: rev, Kind: kind}
+		nf := &NotFoundError{Rev: rev, Kind: kind}
+		if rev == "HEAD" {
+			if ref, err := Git(ctx, nil, "symbolic-ref", "-q", "HEAD"); err == nil {
+				nf.Unborn = strings.TrimSpace(string(ref))
+			}
+		}
+		return "", nf
 	}
 	return id, nil
 }

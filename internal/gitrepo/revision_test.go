@@ -151,3 +151,18 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("outside a repository: %v", err)
 	}
 }
+
+// TestResolveUnbornHead: HEAD in a repository with no commit yet says so,
+// naming the branch, instead of "HEAD is not a commit".
+func TestResolveUnbornHead(t *testing.T) {
+	hermeticRepo(t, gitobj.SHA1)
+	runGit(t, "symbolic-ref", "HEAD", "refs/heads/fresh")
+	_, err := Resolve(context.Background(), "HEAD", "commit")
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || nf.Unborn != "refs/heads/fresh" || err.Error() != "there is no commit yet: HEAD names refs/heads/fresh, which has none" {
+		t.Errorf("%v", err)
+	}
+	if _, err := Resolve(context.Background(), "nope", "commit"); !errors.As(err, &nf) || nf.Unborn != "" {
+		t.Errorf("another name: %v", err)
+	}
+}
