@@ -5,6 +5,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gitsign-dev/gitsign/internal/gitrepo"
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // shells are the shells `gitsign completion` writes scripts for, with how
@@ -58,12 +61,14 @@ func newCompletionCommand(s streams) *cobra.Command {
 		Long: `Write to standard output a script that makes the shell complete gitsign's
 subcommands and flags. See "gitsign completion SHELL --help" for how
 to install it for each shell. Packages usually install these scripts for you.`,
-		ValidArgs: names,
+		// The shells complete as the subcommands they are; no ValidArgs,
+		// which would list each a second time.
+		ValidArgsFunction: cobra.NoFileCompletions,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError("completion needs a shell: %s", strings.Join(names, ", "))
 			}
-			return usageError("unknown shell %q: want one of %s", args[0], strings.Join(names, ", "))
+			return usageError("unknown shell \"%s\": want one of %s", printable.String(args[0]), strings.Join(names, ", "))
 		},
 		RunE: func(*cobra.Command, []string) error { return nil }, // Args refuses every call
 	}
@@ -89,4 +94,28 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return usageError("%s takes no arguments, got %q", cmd.CommandPath(), args)
 	}
 	return nil
+}
+
+// completeRevisions completes the arguments of verify and show with the
+// repository's branches, tags and remote-tracking branches (git's short
+// names), never file names; tagsOnly, for verify-tag, with tag names.
+func completeRevisions(tagsOnly bool) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		patterns := []string{"refs/heads/", "refs/tags/", "refs/remotes/"}
+		format := "%(refname:short)"
+		if tagsOnly {
+			patterns, format = []string{"refs/tags/"}, "%(refname:strip=2)"
+		}
+		out, err := gitrepo.Git(cmd.Context(), nil, append([]string{"for-each-ref", "--format=" + format, "--"}, patterns...)...)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var names []cobra.Completion
+		for _, n := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if n != "" && strings.HasPrefix(n, toComplete) {
+				names = append(names, n)
+			}
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
 }

@@ -61,8 +61,9 @@ func (c claimValue) Type() string       { return "string" }
 func newVerifyCommand(s streams) *cobra.Command {
 	f := &verifyFlags{}
 	cmd := &cobra.Command{
-		Use:   "verify [REVISION|RANGE]...",
-		Short: "Verify the signatures of commits, offline where the signature allows",
+		Use:               "verify [REVISION|RANGE]...",
+		ValidArgsFunction: completeRevisions(false),
+		Short:             "Verify the signatures of commits, offline where the signature allows",
 		Long: `Verify the signatures of commits (default HEAD). Any git revision or range
 works (main, v1.0, HEAD~3, main..topic). Who may sign comes from an
 allowed-signers file (--allowed-signers FILE or REV:PATH, or git config
@@ -103,8 +104,9 @@ when the ranges name no commit at all, unless --allow-empty.`,
 func newVerifyTagCommand(s streams) *cobra.Command {
 	f := &verifyFlags{}
 	cmd := &cobra.Command{
-		Use:   "verify-tag TAG...",
-		Short: "Verify the signatures of annotated tags",
+		Use:               "verify-tag TAG...",
+		ValidArgsFunction: completeRevisions(true),
+		Short:             "Verify the signatures of annotated tags",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError("gitsign verify-tag needs the name of a tag").hint("usage: %s", cmd.UseLine())
