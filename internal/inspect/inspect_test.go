@@ -301,7 +301,7 @@ func TestRefused(t *testing.T) {
 		sig        []byte
 	}{
 		{"empty", "signature: does not start with", nil},
-		{"openpgp", "signature: does not start with", []byte("-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----\n")},
+		{"openpgp", "signature: an OpenPGP signature, not a gitsign signature", []byte("-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----\n")},
 		{"unknown attribute", "signature: unsigned attribute 1.2.3.4 is not one gitsign signatures carry",
 			sign(t, cert, key, map[string]any{"1.2.3.4": []byte("x")})},
 		{"entry not octets", "signature: embedded log entry is not an OCTET STRING",
