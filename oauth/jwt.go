@@ -30,8 +30,21 @@ type ExpiredError struct {
 }
 
 func (e *ExpiredError) Error() string {
-	ago := int64(e.Now.Sub(e.Expiry) / time.Second)
-	return fmt.Sprintf("identity token from %s expired at %s (%ds ago)", displayString(e.Issuer), e.Expiry.UTC().Format(time.RFC3339), ago)
+	return fmt.Sprintf("identity token from %s expired at %s (%s ago)", displayString(e.Issuer), e.Expiry.UTC().Format(time.RFC3339), roughly(e.Now.Sub(e.Expiry)))
+}
+
+// roughly says d for a person: in the largest unit that keeps at least
+// two of it ("90 seconds", "5 minutes", "3 hours", "1115 days").
+func roughly(d time.Duration) string {
+	switch {
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%d seconds", int64(d/time.Second))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%d minutes", int64(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours", int64(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days", int64(d/(24*time.Hour)))
 }
 
 // ClaimError reports a required claim that is absent, empty or malformed.

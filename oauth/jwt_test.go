@@ -49,7 +49,7 @@ func TestParseUnverifiedExpired(t *testing.T) {
 	raw := s.sign(t, map[string]any{"iss": "https://issuer.example", "sub": "x", "exp": exp.Unix()})
 
 	_, err := parseUnverified(raw, exp.Add(90*time.Second))
-	const want = "identity token from https://issuer.example expired at 2026-01-02T03:04:05Z (90s ago)"
+	const want = "identity token from https://issuer.example expired at 2026-01-02T03:04:05Z (90 seconds ago)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
@@ -63,7 +63,7 @@ func TestParseUnverifiedExpired(t *testing.T) {
 	}
 	// The public entry point uses the clock.
 	_, err = ParseUnverified(raw)
-	if err == nil || !regexp.MustCompile(`^identity token from https://issuer\.example expired at 2026-01-02T03:04:05Z \(\d+s ago\)$`).MatchString(err.Error()) {
+	if err == nil || !regexp.MustCompile(`^identity token from https://issuer\.example expired at 2026-01-02T03:04:05Z \(\d+ (seconds|minutes|hours|days) ago\)$`).MatchString(err.Error()) {
 		t.Errorf("ParseUnverified: %v", err)
 	}
 	if strings.Contains(err.Error(), raw) {
@@ -180,4 +180,15 @@ func FuzzParseUnverified(f *testing.F) {
 			t.Fatalf("error message of %d bytes", n)
 		}
 	})
+}
+
+func TestRoughly(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0 seconds", 90 * time.Second: "90 seconds", 5 * time.Minute: "5 minutes",
+		3 * time.Hour: "3 hours", 96399688 * time.Second: "1115 days",
+	} {
+		if got := roughly(d); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
+	}
 }
