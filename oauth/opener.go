@@ -119,6 +119,16 @@ var (
 	browserOutputOnce sync.Once
 )
 
+// browserError words pkg/browser's failure to find any opener (on Linux
+// `exec: "xdg-open,x-www-browser,www-browser": executable file not
+// found in $PATH`) for a person.
+func browserError(err error) error {
+	if errors.Is(err, exec.ErrNotFound) {
+		return errors.New("no program to open a browser with was found (xdg-open, x-www-browser or www-browser on Linux): install xdg-utils, or set gitsign.urlOpener (GITSIGN_URL_OPENER)")
+	}
+	return err
+}
+
 // openURL starts the opener for url and returns a channel that receives
 // its outcome (nil on success) exactly once, and a function to call when
 // the login ends. Output goes to term, never to our stdout.
@@ -134,7 +144,7 @@ func openURL(command, url string, term io.Writer) (<-chan error, func()) {
 			browser.Stdout, browser.Stderr = browserOutput, browserOutput
 		})
 		browserOutput.Swap(term)
-		go func() { done <- browser.OpenURL(url) }()
+		go func() { done <- browserError(browser.OpenURL(url)) }()
 		return done, func() { browserOutput.Swap(io.Discard) }
 	}
 	argv, err := renderOpener(command, url)

@@ -140,3 +140,17 @@ func FuzzSplitCommand(f *testing.F) {
 		}
 	})
 }
+
+// TestBrowserError: pkg/browser's "executable file not found" for its
+// list of openers is said for a person, with what to set.
+func TestBrowserError(t *testing.T) {
+	raw := &exec.Error{Name: "xdg-open,x-www-browser,www-browser", Err: exec.ErrNotFound}
+	got := browserError(raw).Error()
+	if strings.Contains(got, "xdg-open,x-www-browser") || !strings.Contains(got, "gitsign.urlOpener") {
+		t.Errorf("%q", got)
+	}
+	other := errors.New("other")
+	if browserError(other) != other || browserError(nil) != nil {
+		t.Error("other errors changed")
+	}
+}
