@@ -17,12 +17,12 @@ func TestLoginNotices(t *testing.T) {
 		wantHint bool
 	}{
 		{oauth.BrowserOpening{URL: "https://issuer.example/auth?x=1"}, []string{"Your browser will now be opened to:\nhttps://issuer.example/auth?x=1\n"}, false},
-		{oauth.BrowserFailed{Err: errors.New("no xdg-open")}, []string{"Could not open a browser: no xdg-open\n", "Open the URL above"}, false},
+		{oauth.BrowserFailed{Err: errors.New("no xdg-open")}, []string{"gitsign: could not open a browser: no xdg-open\n", "Open the URL above"}, false},
 		{oauth.DeviceCode{VerificationURI: "https://issuer.example/device", VerificationURIComplete: "https://issuer.example/device?c=AB", UserCode: "AB-CD", ExpiresIn: 10 * time.Minute},
 			[]string{"open this page in a browser on any device:\n\n    https://issuer.example/device\n", "enter the code  AB-CD\n", "(or open https://issuer.example/device?c=AB, which fills in the code)", "expires in 10m0s; press Ctrl-C to cancel"}, false},
-		{oauth.DeviceChosen{Why: "there is no display"}, []string{"No browser can be opened here (there is no display): signing in with a code instead.\n"}, true},
-		{oauth.BrowserInstead{}, []string{"signing in with a browser instead.\n"}, false},
-		{oauth.Cancelled{Cause: context.Canceled}, []string{"Sign-in cancelled (context canceled).\n"}, false},
+		{oauth.DeviceChosen{Why: "there is no display"}, []string{"gitsign: no browser can be opened here (there is no display): signing in with a code instead\n"}, true},
+		{oauth.BrowserInstead{}, []string{"gitsign: the issuer does not offer the device flow: signing in with a browser instead\n"}, false},
+		{oauth.Cancelled{Cause: context.Canceled}, []string{"gitsign: sign-in cancelled (context canceled)\n"}, false},
 	} {
 		var term strings.Builder
 		var hints []string

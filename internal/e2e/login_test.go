@@ -225,7 +225,7 @@ func TestLoginBrowserCannotOpen(t *testing.T) {
 	r := loginRepo(t, "GITSIGN_URL_OPENER=/nonexistent/browser {{.URL}}")
 	git := startCommit(t, r)
 	url := waitLog(t, r, regexp.MustCompile(`Your browser will now be opened to:\n(\S+)\n`))
-	waitLog(t, r, regexp.MustCompile(`(Could not open a browser: .*/nonexistent/browser.*\nOpen the URL above in a browser to continue\.)`))
+	waitLog(t, r, regexp.MustCompile(`(gitsign: could not open a browser: .*/nonexistent/browser.*\nOpen the URL above in a browser to continue\.)`))
 	b.run(url)
 	if err := git.wait(30 * time.Second); err != nil {
 		t.Fatalf("git commit: %v\n%s", err, r.readLog())
@@ -243,7 +243,7 @@ func TestLoginInterrupted(t *testing.T) {
 		wait   *regexp.Regexp
 	}{
 		{"callback never comes", func(b *browser) string { return b.opener("--callback", "hold") }, regexp.MustCompile(`browser-login: (holding the callback back)`)},
-		{"browser cannot be opened", func(*browser) string { return "GITSIGN_URL_OPENER=/nonexistent/browser {{.URL}}" }, regexp.MustCompile(`(Could not open a browser)`)},
+		{"browser cannot be opened", func(*browser) string { return "GITSIGN_URL_OPENER=/nonexistent/browser {{.URL}}" }, regexp.MustCompile(`(gitsign: could not open a browser)`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := loginRepo(t, tc.opener(newBrowser(t)))
@@ -256,7 +256,7 @@ func TestLoginInterrupted(t *testing.T) {
 			}
 			// On the terminal (here the log) even when git, and with it
 			// gitsign's stderr, is already gone.
-			waitLog(t, r, regexp.MustCompile(`(Sign-in cancelled \(interrupt signal received\)\.)`))
+			waitLog(t, r, regexp.MustCompile(`(gitsign: sign-in cancelled \(interrupt signal received\))`))
 			noGitsignLeft(t, r)
 			if n := r.commitCount(); n != 0 {
 				t.Errorf("%d commits", n)
@@ -339,7 +339,7 @@ func TestLoginDevice(t *testing.T) {
 			git := startCommit(t, r)
 			uri := waitLog(t, r, regexp.MustCompile(`open this page in a browser on any device:\n\n    (\S+)\n`))
 			code := waitLog(t, r, regexp.MustCompile(`and enter the code  ([A-Z0-9-]+)\n`))
-			if !strings.Contains(r.readLog(), "No browser can be opened here (this is an SSH session: SSH_CONNECTION is set)") {
+			if !strings.Contains(r.readLog(), "gitsign: no browser can be opened here (this is an SSH session: SSH_CONNECTION is set)") {
 				t.Errorf("the terminal does not say why the device flow is used:\n%s", r.readLog())
 			}
 			flags := []string{"--device", code}
