@@ -80,13 +80,16 @@ func TestLineRefuses(t *testing.T) {
 func FuzzLine(f *testing.F) {
 	for _, s := range [][2]string{
 		{"alice@example.com", google}, {"*?\\", `"#`}, {" a b ", "\t"}, {`\"`, `"\\"`}, {"#", "#"}, {"", "x"}, {"a\nb", "c"},
+		{strings.Repeat("<", MaxPatternBytes+1), "x"}, // longer than a pattern may be
 	} {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, identity, issuer string) {
 		line := Line(identity, issuer)
 		if line == "" {
-			holdable := func(v string) bool { return v != "" && utf8.ValidString(v) && checkText(v) == nil }
+			holdable := func(v string) bool {
+				return v != "" && len(v) <= MaxPatternBytes && utf8.ValidString(v) && checkText(v) == nil
+			}
 			if holdable(identity) && holdable(issuer) {
 				t.Fatalf("Line(%q, %q) is empty for values the format can hold", identity, issuer)
 			}
