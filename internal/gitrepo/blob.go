@@ -6,9 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
-	"strconv"
 	"strings"
 )
 
@@ -89,15 +87,10 @@ func readObject(ctx context.Context, name string, max int64) (typ string, data [
 	return objs[0].typ, objs[0].data, nil
 }
 
-type namedObject struct {
-	id, typ string
-	data    []byte
-}
-
 // readObjects reads the objects names name through one `git cat-file
 // --batch`, at most max[i] bytes of the i-th: git is stopped, before it
 // sends them, when there are more. errMissing when one is missing.
-func readObjects(ctx context.Context, names []string, max []int64) ([]namedObject, error) {
+func readObjects(ctx context.Context, names []string, max []int64) ([]batchEntry, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "git", "cat-file", "--batch")
@@ -114,28 +107,20 @@ func readObjects(ctx context.Context, names []string, max []int64) ([]namedObjec
 	defer cmd.Wait()
 	defer cancel() // before Wait: git may be blocked writing what is not read
 	r := bufio.NewReader(stdout)
-	var objs []namedObject
+	var objs []batchEntry
 	for i := range names {
-		header, err := r.ReadString('\n')
-		if err != nil {
-			return nil, fmt.Errorf("git cat-file: %s", orErr(Message(stderr.Bytes()), err))
-		}
-		f := strings.Fields(header)
+		e, header, err := readBatchEntry(r, max[i])
 		switch {
-		case len(f) == 2 && f[1] == "missing":
+		case errors.Is(err, errBadHeader) && strings.HasSuffix(header, " missing"):
 			return nil, errMissing
-		case len(f) != 3 || !IsObjectID(f[0]):
-			return nil, fmt.Errorf("git cat-file --batch: unexpected answer %q", strings.TrimSpace(header))
-		}
-		size, err := strconv.ParseInt(f[2], 10, 64)
-		if err != nil || size > max[i] {
+		case errors.Is(err, errBadHeader), errors.Is(err, errNoNewline):
+			return nil, fmt.Errorf("git cat-file --batch: unexpected answer %q", header)
+		case errors.Is(err, errTooLarge):
 			return nil, fmt.Errorf("larger than %d bytes", max[i])
-		}
-		data := make([]byte, size+1) // and git's newline
-		if _, err := io.ReadFull(r, data); err != nil {
+		case err != nil:
 			return nil, fmt.Errorf("git cat-file: %s", orErr(Message(stderr.Bytes()), err))
 		}
-		objs = append(objs, namedObject{id: f[0], typ: f[1], data: data[:size]})
+		objs = append(objs, e)
 	}
 	return objs, nil
 }

@@ -63,26 +63,59 @@ func startCatFile(ctx context.Context) (*catFile, error) {
 // read reads the object git prints for the id want, bounded by MaxObjectSize.
 // The error says what was wrong, without git's message.
 func (c *catFile) read(want string) (Object, error) {
-	header, err := c.stdout.ReadString('\n')
-	if err != nil {
-		return Object{}, fmt.Errorf("reading object %s: %v", want, err)
-	}
-	f := strings.Fields(header)
-	if len(f) != 3 || f[0] != want {
-		return Object{}, fmt.Errorf("asked for %s, got %q", want, strings.TrimSpace(header))
-	}
-	size, err := strconv.Atoi(f[2])
-	if err != nil || size < 0 || size > MaxObjectSize {
-		return Object{}, fmt.Errorf("bad size in %q", strings.TrimSpace(header))
-	}
-	raw := make([]byte, size+1)
-	if _, err := io.ReadFull(c.stdout, raw); err != nil {
-		return Object{}, fmt.Errorf("reading object %s: %v", want, err)
-	}
-	if raw[size] != '\n' {
+	e, header, err := readBatchEntry(c.stdout, MaxObjectSize)
+	switch {
+	case errors.Is(err, errBadHeader), err == nil && e.id != want:
+		return Object{}, fmt.Errorf("asked for %s, got %q", want, header)
+	case errors.Is(err, errTooLarge):
+		return Object{}, fmt.Errorf("bad size in %q", header)
+	case errors.Is(err, errNoNewline):
 		return Object{}, fmt.Errorf("object %s is not followed by a newline", want)
+	case err != nil:
+		return Object{}, fmt.Errorf("reading object %s: %v", want, err)
 	}
-	return Object{ID: f[0], Type: f[1], Raw: raw[:size], Format: c.format}, nil
+	return Object{ID: e.id, Type: e.typ, Raw: e.data, Format: c.format}, nil
+}
+
+// A batchEntry is one answer of git cat-file --batch.
+type batchEntry struct {
+	id, typ string
+	data    []byte
+}
+
+var (
+	errBadHeader = errors.New("not an object header")
+	errTooLarge  = errors.New("too large")
+	errNoNewline = errors.New("not followed by a newline")
+)
+
+// readBatchEntry reads one answer of git cat-file --batch from r: the
+// header "<id> <type> <size>", then size bytes and a newline, no more than
+// max bytes, which are not read when there are more. header is the header
+// line, trimmed, for the caller's messages ("<name> missing" is
+// errBadHeader).
+func readBatchEntry(r *bufio.Reader, max int64) (e batchEntry, header string, err error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return e, "", err
+	}
+	header = strings.TrimSpace(line)
+	f := strings.Fields(header)
+	if len(f) != 3 || !IsObjectID(f[0]) {
+		return e, header, errBadHeader
+	}
+	size, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil || size < 0 || size > max {
+		return e, header, errTooLarge
+	}
+	data := make([]byte, size+1)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return e, header, err
+	}
+	if data[size] != '\n' {
+		return e, header, errNoNewline
+	}
+	return batchEntry{id: f[0], typ: f[1], data: data[:size]}, header, nil
 }
 
 // wait waits for git to end and returns "git cat-file: " and git's reason
