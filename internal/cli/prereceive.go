@@ -199,12 +199,12 @@ func (j *pushJudge) receivePolicy(ctx context.Context, cfg *config.Config) (*all
 		// One git process: HEAD cannot be ambiguous.
 		data, j.at, err = gitrepo.ReadHeadPath(ctx, strings.TrimPrefix(j.policy, "HEAD:"), allowedsigners.MaxSize)
 		if errors.Is(err, gitrepo.ErrNoSuchFile) {
-			err = fmt.Errorf("%w: %s does not exist on the server%s", errNoPolicy, j.policy, j.unbornHead(ctx))
+			err = fmt.Errorf("%w: %s does not exist on the server%s", errNoPolicy, j.policy, j.unbornHead())
 		}
 	case isRevPath(j.policy):
 		data, j.at, err = gitrepo.ReadRevPath(ctx, j.policy, allowedsigners.MaxSize)
 		if errors.Is(err, gitrepo.ErrNoSuchFile) {
-			err = fmt.Errorf("%w: %s does not exist on the server%s", errNoPolicy, j.policy, j.unbornHead(ctx))
+			err = fmt.Errorf("%w: %s does not exist on the server", errNoPolicy, j.policy)
 		}
 	default:
 		data, err = readServerFile(ctx, j.policy)
@@ -231,18 +231,23 @@ func (j *pushJudge) receivePolicy(ctx context.Context, cfg *config.Config) (*all
 // unbornHead explains a policy in HEAD that is missing because HEAD names
 // a branch that does not exist (a bare repository made with git init
 // --bare names master, whatever is pushed), or returns "".
-func (j *pushJudge) unbornHead(ctx context.Context) string {
-	branch := j.head
-	if !strings.HasPrefix(j.policy, "HEAD:") || branch == "" {
+func (j *pushJudge) unbornHead() string {
+	if !strings.HasPrefix(j.policy, "HEAD:") || j.head == "" {
 		return ""
 	}
-	if _, err := gitrepo.Git(ctx, nil, "rev-parse", "--verify", "--quiet", branch); err == nil {
-		return ""
+	branches := 0
+	for _, r := range j.refs { // the refs there were, listed once
+		if r.name == j.head {
+			return ""
+		}
+		if strings.HasPrefix(r.name, "refs/heads/") {
+			branches++
+		}
 	}
-	if out, err := gitrepo.Git(ctx, nil, "for-each-ref", "--count=1", "refs/heads/"); err == nil && len(out) == 0 {
+	if branches == 0 {
 		return " (the repository has no branch yet)"
 	}
-	return fmt.Sprintf(" (HEAD names %s, which does not exist: git symbolic-ref HEAD refs/heads/<default branch> points it at another)", printable.String(branch))
+	return fmt.Sprintf(" (HEAD names %s, which does not exist: git symbolic-ref HEAD refs/heads/<default branch> points it at another)", printable.String(j.head))
 }
 
 // readServerFile reads an allowed-signers file named by a path, relative
