@@ -235,18 +235,20 @@ func Commits(ctx context.Context, args []string) (IDSource, error) {
 // it; args are revisions (never options). When emit fails, git is stopped
 // and emit's error returned; when git fails, what it said.
 func RevList(ctx context.Context, args []string, emit func(string) error) error {
-	return revList(ctx, append(append([]string{"rev-list", "--end-of-options"}, args...), "--"), nil, emit)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r, err := startRevList(ctx, append(append([]string{"rev-list", "--end-of-options"}, args...), "--"), nil)
+	if err != nil {
+		return err
+	}
+	return r.read(cancel, emit)
 }
 
-// RevListStdin is RevList with the revisions given on git's standard input
-// (`git rev-list --stdin`): any number of them, "^ID" to exclude.
-func RevListStdin(ctx context.Context, revs []string, emit func(string) error) error {
-	return revList(ctx, []string{"rev-list", "--stdin"}, strings.NewReader(strings.Join(revs, "\n")+"\n"), emit)
-}
-
-// StartRevListStdin starts RevListStdin now, so that git works while the
-// caller does other things, and returns the IDSource that reads what it
-// lists; it must be read once, or ctx ended.
+// StartRevListStdin starts `git rev-list --stdin` with revs on its
+// standard input (any number of them, "^ID" to exclude) now, so that git
+// works while the caller does other things, and returns the IDSource that
+// reads what it lists, as RevList does; it must be read once, or ctx
+// ended.
 func StartRevListStdin(ctx context.Context, revs []string) (IDSource, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	r, err := startRevList(ctx, []string{"rev-list", "--stdin"}, strings.NewReader(strings.Join(revs, "\n")+"\n"))
@@ -280,20 +282,6 @@ func startRevList(ctx context.Context, args []string, stdin io.Reader) (*running
 		return nil, fmt.Errorf("git rev-list: %s", err)
 	}
 	return r, nil
-}
-
-func revList(ctx context.Context, args []string, stdin *strings.Reader, emit func(string) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var in io.Reader
-	if stdin != nil {
-		in = stdin
-	}
-	r, err := startRevList(ctx, args, in)
-	if err != nil {
-		return err
-	}
-	return r.read(cancel, emit)
 }
 
 // read hands each id git lists to emit; cancel stops git.
