@@ -34,17 +34,23 @@ var ErrNotRepository = errors.New("not a git repository")
 // else is asked of git.
 func Check(ctx context.Context) error {
 	_, stderr, err := runC(ctx, "rev-parse", "--git-dir")
-	if err != nil {
-		msg := Message(stderr)
-		if strings.Contains(msg, "not a git repository") {
-			return ErrNotRepository
-		}
-		if msg == "" {
-			msg = err.Error()
-		}
-		return fmt.Errorf("git rev-parse: %s", msg)
+	return revParseError(stderr, err)
+}
+
+// revParseError is ErrNotRepository when git rev-parse found no
+// repository, else git's reason for failing, else nil.
+func revParseError(stderr []byte, err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	msg := Message(stderr)
+	if strings.Contains(msg, "not a git repository") {
+		return ErrNotRepository
+	}
+	if msg == "" {
+		msg = err.Error()
+	}
+	return fmt.Errorf("git rev-parse: %s", msg)
 }
 
 // Git runs git and returns its standard output. Arguments that come from
@@ -145,15 +151,8 @@ func Describe(ctx context.Context) (Facts, error) {
 		out, stderr, err = runC(ctx, "rev-parse", "--git-dir", "--show-object-format")
 		out = append(out, "HEAD\n"...)
 	}
-	if err != nil {
-		msg := Message(stderr)
-		if strings.Contains(msg, "not a git repository") {
-			return Facts{}, ErrNotRepository
-		}
-		if msg == "" {
-			msg = err.Error()
-		}
-		return Facts{}, fmt.Errorf("git rev-parse: %s", msg)
+	if err := revParseError(stderr, err); err != nil {
+		return Facts{}, err
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != 3 {
