@@ -91,7 +91,7 @@ func runShow(ctx context.Context, s streams, rev string, asJSON bool) error {
 	d, err := inspect.Signature(sig)
 	if err != nil {
 		e := &exitError{code: 1, err: fmt.Errorf("cannot describe the signature of %s %s: %w", o.Type, o.ID, err)}
-		if other := foreignSignature(sig); other != "" {
+		if other := cms.ForeignKind(sig); other != "" {
 			e.hint("it is %s, not a gitsign signature: git verify-%s checks it with gpg.format set accordingly", other, o.Type)
 		}
 		return e
@@ -148,10 +148,6 @@ func resolveShown(ctx context.Context, rev string) (gitrepo.Object, error) {
 	}
 	return objects[0], nil
 }
-
-// foreignSignature names the kind of a signature that is another
-// program's, or returns "".
-func foreignSignature(sig []byte) string { return cms.ForeignKind(sig) }
 
 // suggestions are the allowed-signers lines that accept d's signer: the
 // identity from the issuer and, for a certificate with CI claims, the same
