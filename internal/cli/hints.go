@@ -92,7 +92,7 @@ func cacheHints(e *cache.UnavailableError) []string {
 	var ke *cache.KeyringError
 	switch {
 	case errors.As(e, &ke):
-		return []string{"this note is shown once a day; git config --global gitsign.cache off stops using the keyring"}
+		return []string{"git config --global gitsign.cache off stops using the keyring; gitsign.cache agent uses gitsign-credential-cache instead"}
 	case errors.Is(e, cache.ErrAgentUnsupported):
 		return []string{"use the OS keyring instead: git config --global gitsign.cache keyring"}
 	case !e.AgentNotRunning():

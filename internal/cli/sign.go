@@ -9,6 +9,7 @@ import (
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/gitsign"
 	"github.com/gitsign-dev/gitsign/internal/certinfo"
 	"github.com/gitsign-dev/gitsign/internal/cms"
@@ -53,6 +54,10 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 		step:     msgs.Step,
 		warn: func(err error) {
 			msgs.Warnf("%s", cacheWarning(err))
+			if errors.As(err, new(*cache.KeyringError)) {
+				// The session says it at most once a day (cache.Session).
+				msgs.Hintf("this note is shown once a day")
+			}
 			hints(err)
 		},
 	}
