@@ -21,6 +21,12 @@
 // gitsign.enableSigstoreGo and GITSIGN_ENABLE_SIGSTORE_GO are accepted and
 // ignored: there is only one signing and verification path.
 //
+// A few variables have no git config key (the key pins, TUF_ROOT); they
+// are read here too, so that every setting is read in one place.
+// [Documented] describes every setting for people (docs/configuration.md
+// and the man pages are generated from it); [AgentSocket] is the one
+// setting gitsign-credential-cache reads.
+//
 // [Describe] lists every setting, its value and where the value comes
 // from, for `gitsign version`; it never shows a token or a secret.
 //
@@ -146,6 +152,15 @@ type Config struct {
 	// the audit log file, empty for none. Only git config sets them.
 	ReceiveExempt, ReceiveProtect []string
 	ReceiveLog                    string
+
+	// Set only by the environment (envSettings): RekorPublicKeyFile is
+	// SIGSTORE_REKOR_PUBLIC_KEY, a PEM file with the Rekor key to verify
+	// log entries with; CTLogPublicKeyFile is
+	// SIGSTORE_CT_LOG_PUBLIC_KEY_FILE, a PEM file with the CT log key to
+	// verify certificate timestamps with (each in place of the trusted
+	// root's); TUFRoot is TUF_ROOT, the directory of the TUF cache (empty
+	// means ~/.sigstore/tuf).
+	RekorPublicKeyFile, CTLogPublicKeyFile, TUFRoot string
 }
 
 // Default returns the configuration used when nothing is set.

@@ -56,6 +56,13 @@ func Parse(gitConfigZ []byte, lookupEnv func(string) (string, bool)) (*Config, e
 			rekorSet = true
 		}
 	}
+	for _, s := range envSettings {
+		if src, ok := s.pick(nil, lookupEnv); ok {
+			if err := s.set(c, src); err != nil {
+				return nil, err
+			}
+		}
+	}
 	// Rekor v2 is a different log; the v1 URL is never a right default for it.
 	if c.RekorVersion == 2 && !rekorSet {
 		c.Rekor = defaultRekorV2

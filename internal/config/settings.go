@@ -62,6 +62,14 @@ var settings = []setting{
 	{"user.email", nil, str(func(c *Config) *string { return &c.CommitterEmail })},
 }
 
+// envSettings are set only by the environment: no git config key names
+// them (their key is empty), and they are read after settings.
+var envSettings = []setting{
+	{"", []string{"SIGSTORE_REKOR_PUBLIC_KEY"}, str(func(c *Config) *string { return &c.RekorPublicKeyFile })},
+	{"", []string{"SIGSTORE_CT_LOG_PUBLIC_KEY_FILE"}, str(func(c *Config) *string { return &c.CTLogPublicKeyFile })},
+	{"", []string{"TUF_ROOT"}, str(func(c *Config) *string { return &c.TUFRoot })},
+}
+
 // A multi is a multi-valued git config key: every value is kept, in order.
 type multi struct {
 	key   string
