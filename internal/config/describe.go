@@ -58,7 +58,8 @@ func Describe(ctx context.Context) ([]Setting, error) {
 // DescribeFrom lists the settings that the output of `git config -z
 // --list` and environ (as from [os.Environ]) give, in a fixed order: every
 // gitsign.* setting (its default when nothing sets it), then the
-// verification policy keys, then the variables gitsign reads that have no
+// verification policy keys, then any gitsign.* key no setting reads (see
+// [UnknownKeys]; ignored, its value hidden), then the variables gitsign reads that have no
 // git config key, when set, then any other GITSIGN_* or SIGSTORE_*
 // variable, which gitsign ignores. Unlike [Parse], an invalid value is not
 // an error: it is listed with a Problem. Token and secret values are
@@ -126,6 +127,7 @@ func DescribeFrom(gitConfigZ []byte, environ []string) []Setting {
 			out = append(out, Setting{Name: m.key, Value: v, Origin: OriginGitConfig, From: m.key})
 		}
 	}
+	out = append(out, unknownKeySettings(gitConfigZ)...)
 
 	known := make(map[string]bool)
 	for _, s := range settings {
@@ -153,7 +155,7 @@ func DescribeFrom(gitConfigZ []byte, environ []string) []Setting {
 	}
 	slices.Sort(unknown)
 	for _, k := range unknown {
-		out = append(out, Setting{Name: k, Value: Hidden, Origin: OriginEnv, From: k, Problem: "not a gitsign setting: ignored"})
+		out = append(out, Setting{Name: k, Value: Hidden, Origin: OriginEnv, From: k, Problem: problemUnknown})
 	}
 	return out
 }
