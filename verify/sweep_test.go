@@ -9,8 +9,8 @@ package verify
 // the real public-good signatures and the local ones in every mode) it
 // verifies thousands of signatures that each differ from the good one in
 // one way, and every one must be refused, except the variants listed in
-// acceptedVariants, each with its reason (README "Security: what the
-// verifier accepts" repeats them), which must verify:
+// acceptedVariants, each with its reason (docs/security.md, "What the
+// verifier accepts", repeats them), which must verify:
 //
 //   - der: a byte of the DER changed (every offset and six values each in
 //     the full sweep; otherwise 400 random offsets, one of the six values

@@ -52,7 +52,7 @@ func signerOptions(cfg *config.Config, fb signFeedback) gitsign.Options {
 // (gitsign.tokenProvider and the settings of each source). It is a
 // gitsign.ExplicitTokenSource: a token in SIGSTORE_ID_TOKEN or the token
 // file, when that is the source, decides which cached credential may be
-// used (README: "One login for many commits").
+// used (docs/login.md: "One login for many commits").
 type configTokens struct {
 	cfg *config.Config
 	fb  signFeedback

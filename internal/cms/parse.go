@@ -59,8 +59,7 @@ func refuse(format string, args ...any) error {
 //     decision (see UnsignedAttribute).
 //
 // Every real signature of the public instance and every mode gitsign signs
-// in has this form; the reasons for each rule are in the README's security
-// section.
+// in has this form; the reasons for each rule are in docs/security.md.
 func Parse(armored []byte) (*Parsed, error) {
 	if len(armored) > MaxSignatureSize {
 		return nil, refuse("%d bytes, more than the %d allowed", len(armored), MaxSignatureSize)
