@@ -5,7 +5,10 @@
 // bounded number of times with a short backoff.
 //
 // A server that accepts the connection but never answers costs at most
-// Timeout per attempt, so a silent server can never hang a commit.
+// Timeout per attempt, so a silent server can never hang a commit. A
+// Client with a Service, and Explain, say why a request failed in one
+// line (a *Failure: DNS, refused, timeout, TLS, proxy, an HTTP status),
+// with hints naming what to change.
 package httpx
 
 import (
@@ -38,6 +41,9 @@ type Client struct {
 	UserAgent string
 	// Transport is used when non-nil (tests); otherwise a fresh one.
 	Transport http.RoundTripper
+	// Service, when set, names the server for errors: a request that
+	// fails is then a *Failure (see Explain).
+	Service Service
 }
 
 // New returns a Client with the given per-attempt timeout (DefaultTimeout
@@ -97,7 +103,15 @@ func (c *Client) Do(ctx context.Context, method, url string, body []byte, header
 			break
 		}
 	}
-	return nil, lastErr
+	return nil, c.explain(url, lastErr)
+}
+
+// explain makes err a *Failure of c's Service, when c has one.
+func (c *Client) explain(url string, err error) error {
+	if c.Service == "" {
+		return err
+	}
+	return Explain(c.Service, url, err)
 }
 
 func (c *Client) once(ctx context.Context, hc *http.Client, method, url string, body []byte, header http.Header) (*Response, error) {
@@ -154,7 +168,10 @@ func (c *Client) transport() http.RoundTripper {
 }
 
 // timeoutError marks an attempt that ran out of time.
-type timeoutError struct{ err error }
+type timeoutError struct {
+	err   error
+	after time.Duration // the timeout that ran out
+}
 
 func (e *timeoutError) Error() string { return e.err.Error() }
 func (e *timeoutError) Unwrap() error { return e.err }
@@ -169,7 +186,7 @@ func IsTimeout(err error) bool {
 func describe(method, url string, err error, timeout time.Duration) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return &timeoutError{fmt.Errorf("%s %s: no answer within %s", method, url, timeout)}
+		return &timeoutError{err: fmt.Errorf("%s %s: no answer within %s", method, url, timeout), after: timeout}
 	}
 	var ue *neturl.Error
 	if errors.As(err, &ue) {

@@ -37,7 +37,7 @@ func (r *retrying) RoundTrip(req *http.Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := r.once(req)
 		if attempt >= retries || req.Context().Err() != nil || !r.worthRetrying(req, resp, err) {
-			return resp, err
+			return resp, r.c.explain(req.URL.Redacted(), err)
 		}
 		if resp != nil {
 			resp.Body.Close()
