@@ -27,6 +27,7 @@ import (
 
 	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/internal/buildinfo"
+	"github.com/gitsign-dev/gitsign/internal/config"
 )
 
 // Name is the agent's program name.
@@ -187,7 +188,7 @@ func listen(systemd bool, socket string) (net.Listener, error) {
 		return cache.SystemdListener()
 	}
 	if socket == "" {
-		socket = os.Getenv("GITSIGN_CREDENTIAL_CACHE")
+		socket = config.AgentSocket(os.LookupEnv)
 	}
 	if socket == "" {
 		p, err := cache.DefaultSocketPath()

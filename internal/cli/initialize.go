@@ -28,10 +28,14 @@ give its TUF mirror and initial root.json.`,
 			if timeout <= 0 {
 				return usageError("--timeout must be greater than 0, got %s", timeout)
 			}
+			cfg, err := loadConfig(cmd.Context())
+			if err != nil {
+				return err
+			}
 			opts := tuf.DefaultOptions()
 			// The cache verification reads (sigstore-go's own default,
 			// ~/.sigstore/root, is not where its documentation says).
-			if dir := tufCacheDir(); dir != "" {
+			if dir := tufCacheDir(cfg); dir != "" {
 				opts.CachePath = dir
 			}
 			if mirror != "" {

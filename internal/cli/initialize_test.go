@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/tuf"
+
+	"github.com/gitsign-dev/gitsign/internal/config"
 )
 
 // TestInitializeSilentMirror: a TUF mirror that accepts connections and
@@ -44,8 +46,8 @@ func TestInitializeCachesWhereVerifyReads(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	run([]string{"initialize", "--mirror", "http://" + addr, "--root", rootFile, "--timeout", "1s"},
 		streams{in: strings.NewReader(""), out: &stdout, err: &stderr})
-	if tufCacheDir() != filepath.Join(home, ".sigstore", "tuf") {
-		t.Fatalf("tufCacheDir() = %s", tufCacheDir())
+	if dir := tufCacheDir(config.Default()); dir != filepath.Join(home, ".sigstore", "tuf") {
+		t.Fatalf("tufCacheDir() = %s", dir)
 	}
 	if _, err := os.Stat(filepath.Join(home, ".sigstore", "tuf")); err != nil {
 		t.Errorf("initialize did not use the cache verification reads: %v (stderr %s)", err, stderr.String())

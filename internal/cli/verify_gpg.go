@@ -168,28 +168,27 @@ func readLimited(name string, in io.Reader, limit int64) ([]byte, error) {
 }
 
 // loadTrust loads the trust material to verify with (never from the
-// network): trustedRoot if given, else as configured. The key pins and
-// the TUF cache are named by environment variables only, read here.
+// network): trustedRoot if given, else as configured.
 func loadTrust(cfg *config.Config, trustedRoot string) (root.TrustedMaterial, error) {
 	if trustedRoot == "" {
 		trustedRoot = cfg.TrustedRoot
 	}
 	tm, _, err := verify.LoadTrust(verify.TrustOptions{
 		TrustedRoot:        trustedRoot,
-		TUFCache:           tufCacheDir(),
+		TUFCache:           tufCacheDir(cfg),
 		FulcioRoot:         cfg.FulcioRoot,
 		TimestampCertChain: cfg.TimestampCertChain,
-		RekorPublicKey:     os.Getenv("SIGSTORE_REKOR_PUBLIC_KEY"),
-		CTLogPublicKey:     os.Getenv("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE"),
+		RekorPublicKey:     cfg.RekorPublicKeyFile,
+		CTLogPublicKey:     cfg.CTLogPublicKeyFile,
 	})
 	return tm, err
 }
 
-// tufCacheDir is where trust material fetched by TUF is cached: $TUF_ROOT,
+// tufCacheDir is where trust material fetched by TUF is cached: TUF_ROOT,
 // else ~/.sigstore/tuf; "" when neither can be told.
-func tufCacheDir() string {
-	if dir := os.Getenv("TUF_ROOT"); dir != "" {
-		return dir
+func tufCacheDir(cfg *config.Config) string {
+	if cfg.TUFRoot != "" {
+		return cfg.TUFRoot
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
