@@ -57,7 +57,8 @@ stack-down:
 clean:
 	rm -rf bin build dist
 
-## man: man pages generated from the command definitions (build/man/*.1);
+## man: man pages generated from the command definitions and the settings
+## table (build/man/*.1, and gitsign-allowed-signers.5);
 ## VERSION=v1.2.3 names the release in their footer. The date is
 ## SOURCE_DATE_EPOCH, else the last commit's.
 ## completions: bash, zsh, fish and PowerShell completion scripts for gitsign
@@ -70,6 +71,12 @@ man:
 completions:
 	rm -rf build/completions
 	$(GO) run ./hack/gendocs -completions build/completions
+
+## docs: docs/configuration.md again from internal/config's settings table
+## (committed; a unit test fails when it is stale).
+.PHONY: docs
+docs:
+	$(GO) run ./hack/gendocs -config-md docs/configuration.md
 
 ## bench: every benchmark of issue 12 as a ratio to its reference measured
 ## in the same run, each target MET or MISSED (hack/bench/README.md).

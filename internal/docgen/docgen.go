@@ -34,9 +34,11 @@ func Commands() []*cobra.Command {
 }
 
 // Man writes one man page (section 1) per command, subcommands included,
-// to dir: gitsign.1, gitsign-verify.1, ..., gitsign-credential-cache.1.
-// date is the date in every page's header; source, if not empty, names
-// the release (e.g. "v1.2.3").
+// to dir: gitsign.1, gitsign-verify.1, ..., gitsign-credential-cache.1,
+// with the sections a command definition does not hold (sections.go:
+// CONFIGURATION, ENVIRONMENT, FILES, EXIT STATUS), and the allowed-signers
+// file format, gitsign-allowed-signers.5. date is the date in every
+// page's header; source, if not empty, names the release (e.g. "v1.2.3").
 func Man(dir string, date time.Time, source string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -53,7 +55,10 @@ func Man(dir string, date time.Time, source string) error {
 			return fmt.Errorf("man pages for %s: %w", root.Name(), err)
 		}
 	}
-	return nil
+	if err := addSections(dir); err != nil {
+		return fmt.Errorf("man page sections: %w", err)
+	}
+	return os.WriteFile(filepath.Join(dir, AllowedSignersName), []byte(allowedSignersPage(date, src)), 0o644)
 }
 
 // prepare readies a command tree for cobra/doc: no "Auto generated"
