@@ -102,7 +102,7 @@ var docs = map[string]Doc{
 	"gitsign.clientSecretFile": {Kind: "path",
 		Text: "A file holding the OIDC client secret, for an issuer whose client needs one. The secret is never shown."},
 	"gitsign.redirectURL": {Kind: "URL", DefaultNote: "http://localhost:<random port>/auth/callback",
-		Text: "The redirect URL of the browser login, for an issuer that accepts only the one registered for its client."},
+		Text: "The redirect URL of the browser login, for an issuer that accepts only the one registered for its client: gitsign listens on its host and port (0 picks a free one) and serves its path."},
 	"gitsign.issuer": {Kind: "URL", Default: defaultIssuer,
 		Text: "The OIDC issuer to log in with."},
 	"gitsign.logPath": {Kind: "path",
