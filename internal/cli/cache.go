@@ -79,7 +79,7 @@ func cacheWarning(err error) string {
 }
 
 func runCacheStatus(cmd *cobra.Command, s streams) error {
-	cfg, err := loadConfig(cmd.Context())
+	cfg, err := loadConfigWarning(cmd.Context(), s.err)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func printEntries(w io.Writer, entries []cache.Entry, now time.Time) {
 }
 
 func runCacheClear(cmd *cobra.Command, s streams) error {
-	cfg, err := loadConfig(cmd.Context())
+	cfg, err := loadConfigWarning(cmd.Context(), s.err)
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,7 @@ tags; gitsign show describes a signature, to write a policy from.`,
 	root.AddCommand(newVersionCommand(s), newVerifyCommand(s), newVerifyTagCommand(s), newInitializeCommand(s))
 	root.AddCommand(newShowCommand(s), newPreReceiveCommand(s))
 	root.AddCommand(newCacheCommand(s))
+	root.AddCommand(newDoctorCommand(s))
 	root.AddCommand(newSetupCommand(s))
 	root.AddCommand(newCompletionCommand(s)) // completion.go, in place of cobra's default
 	root.CompletionOptions.DisableDefaultCmd = true

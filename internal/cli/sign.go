@@ -32,12 +32,13 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	ctx, stop := signalContext()
 	defer stop()
 	oneShotGC()
-	cfg, err := loadConfig(ctx)
+	cfg, unknownKeys, err := loadConfigKeys(ctx)
 	if err != nil {
 		return err
 	}
 	msgs := openMessages(cfg.LogPath)
 	defer msgs.Close()
+	warnUnknownKeys(unknownKeys, msgs.Warnf, msgs.Hintf)
 	hints := func(err error) {
 		for _, h := range hintsOf(err) {
 			msgs.Hintf("%s", h)

@@ -156,7 +156,7 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if err := checkRepository(ctx); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(ctx)
+	cfg, err := loadConfigWarning(ctx, s.err)
 	if err != nil {
 		return err
 	}

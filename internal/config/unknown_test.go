@@ -133,3 +133,25 @@ func TestProblems(t *testing.T) {
 		t.Errorf("Problems =\n%+v\nwant\n%+v", got, want)
 	}
 }
+
+func TestGitValue(t *testing.T) {
+	z := gitZ("gpg.format", "openpgp", "commit.gpgsign", "\x00bare", "GPG.Format", "x509", "tag.gpgsign", "Off")
+	if v, bare, found := GitValue(z, "gpg.FORMAT"); v != "x509" || bare || !found {
+		t.Errorf("GitValue(gpg.format) = %q, %v, %v; want the last entry, x509", v, bare, found)
+	}
+	if _, _, found := GitValue(z, "gpg.x509.program"); found {
+		t.Error("GitValue found a key that is not listed")
+	}
+	for _, c := range []struct {
+		key      string
+		want, ok bool
+	}{{"commit.gpgsign", true, true}, {"tag.gpgsign", false, true}} {
+		v, bare, _ := GitValue(z, c.key)
+		if b, ok := GitBool(v, bare); b != c.want || ok != c.ok {
+			t.Errorf("GitBool of %s = %v, %v; want %v, %v", c.key, b, ok, c.want, c.ok)
+		}
+	}
+	if _, ok := GitBool("maybe", false); ok {
+		t.Error(`GitBool("maybe") is ok`)
+	}
+}
