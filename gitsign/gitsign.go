@@ -209,11 +209,11 @@ func New(o Options) (*Signer, error) {
 	}
 	s := &Signer{
 		o:      o,
-		fulcio: &fulcio.Client{URL: o.Fulcio, HTTP: hc.For(httpx.Fulcio)},
-		log:    &rekor.Client{URL: o.Rekor, Version: o.RekorVersion, HTTP: hc.For(httpx.Rekor)},
+		fulcio: &fulcio.Client{URL: o.Fulcio, HTTP: hc},
+		log:    &rekor.Client{URL: o.Rekor, Version: o.RekorVersion, HTTP: hc},
 	}
 	if o.TimestampAuthority != "" {
-		s.tsa = &tsa.Client{URL: o.TimestampAuthority, HTTP: hc.For(httpx.TSA)}
+		s.tsa = &tsa.Client{URL: o.TimestampAuthority, HTTP: hc}
 	}
 	return s, nil
 }

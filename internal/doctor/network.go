@@ -110,8 +110,8 @@ func join(base, path string) string { return strings.TrimSuffix(base, "/") + pat
 func reach(ctx context.Context, o Options, s service) answer {
 	ctx, cancel := context.WithTimeout(ctx, o.ServiceTimeout)
 	defer cancel()
-	c := httpx.New(o.ServiceTimeout).For(s.svc)
-	c.Retries, c.Transport = 0, o.Transport
+	c := httpx.New(o.ServiceTimeout)
+	c.Service, c.Retries, c.Transport = s.svc, 0, o.Transport
 	sent := o.Now()
 	resp, err := c.Do(ctx, http.MethodGet, s.url, nil, nil)
 	local := sent.Add(o.Now().Sub(sent) / 2)
