@@ -209,11 +209,11 @@ func New(o Options) (*Signer, error) {
 	}
 	s := &Signer{
 		o:      o,
-		fulcio: &fulcio.Client{URL: o.Fulcio, HTTP: hc},
-		log:    &rekor.Client{URL: o.Rekor, Version: o.RekorVersion, HTTP: hc},
+		fulcio: &fulcio.Client{URL: o.Fulcio, HTTP: hc.For(httpx.Fulcio)},
+		log:    &rekor.Client{URL: o.Rekor, Version: o.RekorVersion, HTTP: hc.For(httpx.Rekor)},
 	}
 	if o.TimestampAuthority != "" {
-		s.tsa = &tsa.Client{URL: o.TimestampAuthority, HTTP: hc}
+		s.tsa = &tsa.Client{URL: o.TimestampAuthority, HTTP: hc.For(httpx.TSA)}
 	}
 	return s, nil
 }

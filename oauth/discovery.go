@@ -40,7 +40,7 @@ func discover(ctx context.Context, o *Options) (*issuer, error) {
 	if o.ClientID == "" {
 		return nil, errors.New("no OIDC client ID configured")
 	}
-	hc := httpx.New(o.Timeout).HTTPClient()
+	hc := httpx.New(o.Timeout).For(httpx.Issuer).HTTPClient()
 	octx := oidc.ClientContext(ctx, hc)
 	p, err := oidc.NewProvider(octx, o.Issuer)
 	if err != nil {

@@ -58,7 +58,7 @@ func githubActionsToken(ctx context.Context, o *Options) (*IDToken, error) {
 	q.Set("audience", aud)
 	u.RawQuery = q.Encode()
 
-	hc := httpx.New(o.Timeout)
+	hc := httpx.New(o.Timeout).For(httpx.GitHubActions)
 	done := o.Progress("asking GitHub Actions for an identity token")
 	resp, err := hc.Do(ctx, http.MethodGet, u.String(), nil, http.Header{
 		"Authorization": {"bearer " + reqToken},

@@ -111,6 +111,12 @@ type Options struct {
 	Progress func(step string) (done func(err error))
 	// LookupEnv reads the environment (os.LookupEnv when nil).
 	LookupEnv func(string) (string, bool)
+	// NoTerminal says that nobody reads Notify's notices here as they
+	// come (no terminal nor log file: a CI job, with git capturing
+	// standard error until gitsign ends). The
+	// automatic choice then refuses the device flow, whose code nobody
+	// would see, with a *NoLoginError instead of waiting for it.
+	NoTerminal bool
 }
 
 // IDToken is a raw JWT plus the claims gitsign needs.
@@ -158,6 +164,16 @@ type SourceError struct {
 
 func (e *SourceError) Error() string { return "oauth: " + e.Provider + ": " + e.Err.Error() }
 func (e *SourceError) Unwrap() error { return e.Err }
+
+// NoLoginError: the automatic choice found no token to use (no
+// SIGSTORE_ID_TOKEN, no token file, not a GitHub Actions job with an
+// id-token permission) and nobody to log in: no browser can be shown
+// (Why) and there is no terminal to show a device code on.
+type NoLoginError struct{ Why string }
+
+func (e *NoLoginError) Error() string {
+	return "no identity token: " + EnvIDToken + " is not set and there is no terminal to log in on (and no browser; " + e.Why + ")"
+}
 
 // unsupportedError names the provider while matching ErrUnsupportedProvider.
 type unsupportedError struct{ name string }
@@ -213,6 +229,9 @@ func Get(ctx context.Context, o Options) (*IDToken, error) {
 	name := o.Provider
 	auto := name == ProviderAuto
 	if auto {
+		if why := o.noLogin(); why != "" {
+			return nil, &NoLoginError{Why: why}
+		}
 		name = o.autoProvider()
 	}
 	src, ok := sources[name]
@@ -249,6 +268,16 @@ func (o *Options) autoProvider() string {
 		}
 	}
 	return ProviderInteractive
+}
+
+// noLogin says why no login can happen here when the automatic choice
+// would take the device flow with no terminal to show its code on, or
+// returns "".
+func (o *Options) noLogin() string {
+	if !o.NoTerminal || o.URLOpener != "" || o.explicitProvider() != "" || githubActionsAvailable(o.LookupEnv) {
+		return ""
+	}
+	return Headless(o.LookupEnv, runtime.GOOS)
 }
 
 // Headless says why a browser login on this machine would not reach the

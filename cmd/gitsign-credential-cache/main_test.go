@@ -193,3 +193,17 @@ func TestSystemdSocketActivation(t *testing.T) {
 		t.Errorf("wrong LISTEN_PID: %v\n%s", err, badLogs.String())
 	}
 }
+
+// TestAgentSocketFromEnvironment: without --socket the agent listens where
+// GITSIGN_CREDENTIAL_CACHE says, as gitsign looks for it there, and reads
+// no other setting: an invalid one does not keep it from starting.
+func TestAgentSocketFromEnvironment(t *testing.T) {
+	path := filepath.Join(shortDir(t), "env", "cache.sock")
+	cmd, logs := agentCmd(t)
+	cmd.Env = append(cmd.Env, "GITSIGN_CREDENTIAL_CACHE="+path, "GITSIGN_TIMEOUT=not-a-duration")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitDial(t, path).Close()
+	stop(t, cmd, logs)
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/gitsign-dev/gitsign/internal/httpx"
 	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
@@ -61,11 +62,22 @@ func report(w io.Writer, err error) int {
 			return code
 		}
 	}
-	fmt.Fprintf(w, "gitsign: error: %s\n", printable.String(err.Error()))
+	fmt.Fprintf(w, "gitsign: error: %s\n", printable.String(errorLine(err)))
 	for _, h := range hintsOf(err) {
 		fmt.Fprintf(w, "gitsign: hint: %s\n", printable.String(h))
 	}
 	return code
+}
+
+// errorLine is what err's line says: a request that failed (an
+// *httpx.Failure, which names the service and the URL) says it alone,
+// without the layers of context around it that repeat the URL.
+func errorLine(err error) string {
+	var f *httpx.Failure
+	if errors.As(err, &f) {
+		return f.Error()
+	}
+	return err.Error()
 }
 
 // hintsOf returns the hints for err: those attached along its chain, then

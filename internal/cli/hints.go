@@ -27,6 +27,8 @@ func knownHints(err error) []string {
 		hse *httpx.StatusError
 		te  *verify.TrustError
 		amb *gitrepo.AmbiguousError
+		hf  *httpx.Failure
+		nl  *oauth.NoLoginError
 	)
 	switch {
 	case errors.As(err, &ce):
@@ -41,6 +43,14 @@ func knownHints(err error) []string {
 		return []string{"use GITSIGN_REKOR_MODE=offline (gitsign.rekorMode) with Rekor v2, or GITSIGN_REKOR_VERSION=1"}
 	case errors.As(err, &cm):
 		return []string{"gitsign.matchCommitter is set: log in as the committer, or set user.email to the identity you log in as"}
+	case errors.As(err, &nl):
+		return []string{
+			"in CI, set " + oauth.EnvIDToken + " to an OIDC identity token for audience sigstore, or GITSIGN_TOKEN_FILE to a file that holds one",
+			"in GitHub Actions, give the job permissions: id-token: write, and gitsign asks the job's token service",
+			"to log in with a code anyway, set gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER) to device",
+		}
+	case errors.As(err, &hf):
+		return failureHints(hf)
 	case errors.As(err, &se):
 		return tokenHints(se)
 	case httpx.IsTimeout(err):
@@ -63,6 +73,25 @@ func knownHints(err error) []string {
 		return trustHints(te)
 	}
 	return nil
+}
+
+// serviceSettings name what sets each service's URL.
+var serviceSettings = map[httpx.Service]string{
+	httpx.Fulcio:        "git config gitsign.fulcio or GITSIGN_FULCIO_URL",
+	httpx.Rekor:         "git config gitsign.rekor or GITSIGN_REKOR_URL",
+	httpx.TSA:           "git config gitsign.timestampServerURL or GITSIGN_TIMESTAMP_SERVER_URL",
+	httpx.Issuer:        "git config gitsign.issuer or GITSIGN_OIDC_ISSUER",
+	httpx.GitHubActions: "the job (ACTIONS_ID_TOKEN_REQUEST_URL)",
+	httpx.TUF:           "gitsign initialize --mirror",
+}
+
+// failureHints: what to change when a service cannot be reached.
+func failureHints(f *httpx.Failure) []string {
+	timeout := ""
+	if f.Service == httpx.TUF {
+		timeout = "gitsign initialize --timeout (default 60s)"
+	}
+	return f.Hints(serviceSettings[f.Service], timeout)
 }
 
 // signersRevHints: an allowed-signers REV:PATH that git cannot find may

@@ -10,6 +10,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/spf13/cobra"
 
+	"github.com/gitsign-dev/gitsign/internal/httpx"
 	"github.com/gitsign-dev/gitsign/verify"
 )
 
@@ -78,7 +79,7 @@ give its TUF mirror and initial root.json.`,
 			case r := <-done:
 				step(r.err)
 				if r.err != nil {
-					return fmt.Errorf("updating trust material from %s: %w", opts.RepositoryBaseURL, r.err)
+					return tufError(opts.RepositoryBaseURL, r.err)
 				}
 			}
 			if err := verify.RememberMirror(opts.CachePath, opts.RepositoryBaseURL); err != nil {
@@ -92,4 +93,14 @@ give its TUF mirror and initial root.json.`,
 	cmd.Flags().StringVar(&rootFile, "root", "", "initial root.json of the TUF repository (needed with --mirror)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
 	return cmd
+}
+
+// tufError says why the TUF mirror could not be read: a request that
+// failed as an *httpx.Failure (one line, with hints), anything else with
+// the mirror named.
+func tufError(mirror string, err error) error {
+	if f := httpx.Explain(httpx.TUF, "", err); f != err {
+		return f
+	}
+	return fmt.Errorf("updating trust material from %s: %w", mirror, err)
 }

@@ -45,14 +45,16 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 		}
 	}
 	fail := func(err error) error {
-		msgs.Errorf("%v", err)
+		msgs.Errorf("%s", errorLine(err))
 		hints(err)
 		return &exitError{code: 1, err: errReported}
 	}
 	fb := signFeedback{
-		notify:   loginNotices(msgs.Terminal(), func(h string) { msgs.Hintf("%s", h) }),
-		terminal: msgs.Terminal(),
-		step:     msgs.Step,
+		notify:     loginNotices(msgs.Terminal(), func(h string) { msgs.Hintf("%s", h) }),
+		terminal:   msgs.Terminal(),
+		// A device code in GITSIGN_LOG can be read there as it comes.
+		noTerminal: !msgs.HasTerminal() && cfg.LogPath == "",
+		step:       msgs.Step,
 		warn: func(err error) {
 			msgs.Warnf("%s", cacheWarning(err))
 			if errors.As(err, new(*cache.KeyringError)) {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,9 @@ type signFeedback struct {
 	terminal io.Writer
 	step     func(what string) (done func(error))
 	warn     func(error)
+	// noTerminal: nobody reads the notices as they come (see
+	// oauth.Options.NoTerminal).
+	noTerminal bool
 }
 
 // signerOptions turns the configuration into the signing library's
@@ -88,10 +92,15 @@ func (t *configTokens) Token(ctx context.Context) (*oauth.IDToken, error) {
 		Notify:       t.fb.notify,
 		Terminal:     t.fb.terminal,
 		Progress:     t.fb.step,
+		NoTerminal:   t.fb.noTerminal,
 
 		DisableAutoclose: !cfg.Autoclose,
 		AutocloseTimeout: time.Duration(cfg.AutocloseTimeout) * time.Second,
 	})
+	var none *oauth.NoLoginError
+	if errors.As(err, &none) {
+		return nil, err // says "no identity token" itself
+	}
 	if err != nil {
 		return nil, fmt.Errorf("getting an identity token: %w", err)
 	}

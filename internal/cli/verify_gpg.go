@@ -218,7 +218,7 @@ func trustHints(e *verify.TrustError) []string {
 
 // rekorLog is where online-mode signatures are looked up.
 func rekorLog(cfg *config.Config) verify.Log {
-	return &rekor.Client{URL: cfg.Rekor, Version: 1, HTTP: httpx.New(cfg.Timeout)}
+	return &rekor.Client{URL: cfg.Rekor, Version: 1, HTTP: httpx.New(cfg.Timeout).For(httpx.Rekor)}
 }
 
 // identityOf names a certificate's identity (its SAN) for status lines.

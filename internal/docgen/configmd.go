@@ -30,7 +30,7 @@ func ConfigMarkdown() string {
 	}
 	b.WriteString("\n## Set only by the environment\n\n")
 	b.WriteString("These have no git config key.\n\n")
-	b.WriteString("| git config | environment | value | default | meaning |\n|---|---|---|---|---|\n")
+	b.WriteString("| environment | value | default | meaning |\n|---|---|---|---|\n")
 	for _, d := range config.Documented() {
 		if d.Key == "" {
 			row(&b, d)
@@ -39,7 +39,8 @@ func ConfigMarkdown() string {
 	return b.String()
 }
 
-// row writes one setting as a table row.
+// row writes one setting as a table row; one without a git config key
+// has no cell for it.
 func row(b *strings.Builder, d config.Doc) {
 	key := ""
 	if d.Key != "" {
@@ -66,7 +67,10 @@ func row(b *strings.Builder, d config.Doc) {
 		}
 		def += note
 	}
-	cells := []string{key, strings.Join(env, ", "), escapeMarkdown(d.Kind), def, escapeMarkdown(d.Text)}
+	cells := []string{strings.Join(env, ", "), escapeMarkdown(d.Kind), def, escapeMarkdown(d.Text)}
+	if d.Key != "" {
+		cells = append([]string{key}, cells...)
+	}
 	b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 }
 

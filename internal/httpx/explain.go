@@ -188,11 +188,11 @@ func classify(err error) (Class, string) {
 	case errors.Is(err, syscall.ENETUNREACH):
 		return Unreachable, "the network is unreachable"
 	case errors.As(err, &te):
-		return Timeout, "did not answer within " + te.after.String()
+		return Timeout, "gave no answer within " + te.after.String()
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-		return Timeout, "did not answer in time"
+		return Timeout, "gave no answer in time"
 	}
 	return Other, ""
 }
@@ -353,16 +353,16 @@ func (f *Failure) Hints(setting, timeout string) []string {
 	if timeout == "" {
 		timeout = "gitsign.timeout (GITSIGN_TIMEOUT, default " + DefaultTimeout.String() + ")"
 	}
-	checkURL := "check the URL: " + setting + " sets it"
+	checkURL := "check the URL: it comes from " + setting
 	var out []string
 	switch f.Class {
 	case DNS, Refused, Unreachable:
 		out = append(out, checkURL)
 		if p := proxyFor(f.URL); p == "" && f.Class == DNS {
-			out = append(out, "behind a proxy, set HTTPS_PROXY (HTTP_PROXY for http:// URLs) to it")
+			out = append(out, "if this machine reaches the network through a proxy, set HTTPS_PROXY (HTTP_PROXY for http:// URLs) to the proxy's URL")
 		}
 	case Timeout:
-		out = append(out, "each request waits at most "+timeout+": raise it for a slow server, or "+strings.TrimPrefix(checkURL, "check the URL: "))
+		out = append(out, "each request waits at most "+timeout+": raise it for a slow server")
 	case TLS:
 		out = append(out, checkURL)
 		out = append(out, "if a proxy or firewall presents its own certificate, add its CA to the system's trusted certificates (or SSL_CERT_FILE), or set NO_PROXY to reach the host directly; HTTPS_PROXY names the proxy")

@@ -122,7 +122,7 @@ func TestExplainTimeout(t *testing.T) {
 	c := &Client{Timeout: 150 * time.Millisecond, Service: Rekor}
 	url := "http://" + l.Addr().String() + "/api/v1/log/entries"
 	f := failure(t, c, url)
-	if f.Class != Timeout || f.Error() != "Rekor at "+url+" did not answer within 150ms" {
+	if f.Class != Timeout || f.Error() != "Rekor at "+url+" gave no answer within 150ms" {
 		t.Errorf("%s: %s", f.Class, f.Error())
 	}
 	if !IsTimeout(f) {

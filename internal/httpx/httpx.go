@@ -55,6 +55,13 @@ func New(timeout time.Duration) *Client {
 	return &Client{Timeout: timeout, Retries: 2, Backoff: 200 * time.Millisecond, UserAgent: "gitsign"}
 }
 
+// For returns a copy of c whose errors name service.
+func (c *Client) For(service Service) *Client {
+	d := *c
+	d.Service = service
+	return &d
+}
+
 // Response is a fully read HTTP response.
 type Response struct {
 	Status int

@@ -193,9 +193,11 @@ func TestOpenLog(t *testing.T) {
 	good := filepath.Join(dir, "gitsign.log")
 	m := Open(good)
 	m.term, m.errs = &bytes.Buffer{}, &bytes.Buffer{}
+	m.log.(*stamped).now = func() time.Time { return time.Date(2026, 3, 1, 9, 30, 15, 42e6, time.UTC) }
 	m.Infof("signed %d", 1)
 	m.Close()
-	wantContent(t, good, "gitsign: signed 1\n")
+	const line = "2026-03-01T09:30:15.042Z gitsign: signed 1\n"
+	wantContent(t, good, line)
 
 	link := filepath.Join(dir, "link.log")
 	if err := os.Symlink(good, link); err != nil {
@@ -215,5 +217,5 @@ func TestOpenLog(t *testing.T) {
 		t.Error("Open used a symbolic link as the log")
 	}
 	wantContent(t, stderr.Name(), "gitsign: warning: cannot write log "+link+": it is a symbolic link\n")
-	wantContent(t, good, "gitsign: signed 1\n")
+	wantContent(t, good, line)
 }

@@ -125,5 +125,6 @@ func (m *Messages) WithProgress(w io.Writer, delay time.Duration) *Messages {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.progress = progress{w: w, delay: delay}
+	m.terminal = true
 	return m
 }

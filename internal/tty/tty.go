@@ -3,7 +3,8 @@
 // output belongs to git; errors go to standard error, and also to the
 // terminal when standard error is not one (git captures it). Everything
 // but progress is also appended to the log file named by GITSIGN_LOG
-// (gitsign.logPath), when set.
+// (gitsign.logPath), when set, each line there starting with the time
+// (RFC 3339, UTC, in milliseconds).
 //
 // Every message is one line: "gitsign: error: ...", "gitsign: warning:
 // ...", "gitsign: ..." for information, each optionally followed by
@@ -18,6 +19,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gitsign-dev/gitsign/internal/printable"
 )
@@ -32,6 +34,7 @@ type Messages struct {
 	close []io.Closer
 
 	progress progress // steps that take a while (see Step)
+	terminal bool     // term is a terminal (see HasTerminal)
 }
 
 // Open returns Messages for this process. logPath, if not empty, is opened
@@ -42,6 +45,7 @@ func Open(logPath string) *Messages {
 	m := &Messages{term: os.Stderr, errs: os.Stderr}
 	if f, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
 		m.term = f
+		m.terminal = true
 		m.close = append(m.close, f)
 		// Progress only ever goes to a terminal: without one it is silent.
 		m.progress = progress{w: f, delay: ProgressDelay}
@@ -53,7 +57,7 @@ func Open(logPath string) *Messages {
 	}
 	if logPath != "" {
 		if f := openLog(logPath, os.Stderr); f != nil {
-			m.log = f
+			m.log = &stamped{w: f, now: time.Now}
 			m.close = append(m.close, f)
 		}
 	}
@@ -125,6 +129,14 @@ func refuseLog(fi fs.FileInfo) error {
 // nil. It shows no progress until WithProgress is called.
 func New(term, errs, log io.Writer) *Messages {
 	return &Messages{term: term, errs: errs, log: log}
+}
+
+// HasTerminal reports whether a person reads the messages as they come:
+// there is a terminal (or, in tests, progress is shown).
+func (m *Messages) HasTerminal() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.terminal
 }
 
 // Infof tells the person about a result.
