@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/internal/certinfo"
 	"github.com/gitsign-dev/gitsign/internal/config"
+	"github.com/gitsign-dev/gitsign/internal/inspect"
 	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
@@ -39,14 +41,17 @@ socket exists; gitsign.cache=agent always) or in the OS keyring
 		Args: cobra.NoArgs, // a stray word is an unknown command (errors.go)
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(&cobra.Command{
+	var asJSON bool
+	status := &cobra.Command{
 		Use:   "status",
 		Short: "Show what is cached and until when (never the keys)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCacheStatus(cmd, s)
+			return runCacheStatus(cmd, s, asJSON)
 		},
-	}, &cobra.Command{
+	}
+	status.Flags().BoolVar(&asJSON, "json", false, "print one JSON object: the cache, whether it answered, and each credential's signer and expiry (fields: docs/json.md)")
+	cmd.AddCommand(status, &cobra.Command{
 		Use:   "clear",
 		Short: "Forget the cached credentials, so that the next signature logs in",
 		Args:  noArgs,
@@ -78,12 +83,15 @@ func cacheWarning(err error) string {
 	return err.Error() + "; logging in without it"
 }
 
-func runCacheStatus(cmd *cobra.Command, s streams) error {
+func runCacheStatus(cmd *cobra.Command, s streams, asJSON bool) error {
 	cfg, err := loadConfigWarning(cmd.Context(), s.err)
 	if err != nil {
 		return err
 	}
 	c := openCache(cfg, warnTo(s.err))
+	if asJSON {
+		return writeCacheStatus(s.out, cfg, c)
+	}
 	if !c.Active() {
 		fmt.Fprintf(s.out, "cache: none (gitsign.cache=%s)\n", cfg.Cache)
 		if cfg.Cache != cache.ModeOff {
@@ -100,6 +108,84 @@ func runCacheStatus(cmd *cobra.Command, s streams) error {
 	}
 	printEntries(s.out, entries, time.Now())
 	return nil
+}
+
+// cacheStatus is what `gitsign cache status --json` prints (docs/json.md).
+type cacheStatus struct {
+	Schema int `json:"schema"` // jsonSchema
+	// Mode is the gitsign.cache setting.
+	Mode cache.Mode `json:"mode"`
+	// Cache is what the mode chose: "agent", "keyring" or "none".
+	Cache string `json:"cache"`
+	// Socket is the agent's socket: the one used, or, with no cache in
+	// auto or agent mode, the default one no agent listens on.
+	Socket string `json:"socket,omitempty"`
+	// Reachable: the cache answered.
+	Reachable   bool               `json:"reachable"`
+	Credentials []cachedCredential `json:"credentials"`
+}
+
+// cachedCredential is one credential the cache would hand out.
+type cachedCredential struct {
+	Signer      inspect.Signer      `json:"signer"`
+	Fulcio      string              `json:"fulcio"`
+	ClientID    string              `json:"clientId"`
+	Certificate inspect.Certificate `json:"certificate"`
+	// UsableUntil is when the cache stops handing it out: ExpiryMargin
+	// before the certificate expires.
+	UsableUntil time.Time `json:"usableUntil"`
+}
+
+// writeCacheStatus prints c's status as JSON. A cache that does not
+// answer is "reachable": false and, after the document, the error.
+func writeCacheStatus(w io.Writer, cfg *config.Config, c *cache.Session) error {
+	doc := cacheStatus{Schema: jsonSchema, Mode: cfg.Cache, Cache: "none", Credentials: []cachedCredential{}}
+	socket := cfg.CredentialCache
+	if socket == "" {
+		socket, _ = cache.DefaultSocketPath()
+	}
+	var listErr error
+	switch {
+	case c.Active() && cfg.Cache == cache.ModeKeyring:
+		doc.Cache = "keyring"
+	case c.Active():
+		doc.Cache, doc.Socket = "agent", socket
+	case cfg.Cache != cache.ModeOff && cfg.Cache != cache.ModeKeyring:
+		doc.Socket = socket
+	}
+	if c.Active() {
+		var entries []cache.Entry
+		entries, listErr = c.List()
+		doc.Reachable = listErr == nil
+		for _, e := range entries {
+			doc.Credentials = append(doc.Credentials, credentialOf(e))
+		}
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(printable.JSON(append(b, '\n'))); err != nil {
+		return err
+	}
+	return listErr
+}
+
+func credentialOf(e cache.Entry) cachedCredential {
+	signer := inspect.Signer{IdentityType: inspect.IdentityTypeOf(e.Leaf), Issuer: e.Key.Issuer}
+	if sum, err := certinfo.Of(e.Leaf); err == nil {
+		signer.Identity = sum.Identity
+		if sum.Issuer != "" {
+			signer.Issuer = sum.Issuer
+		}
+	}
+	return cachedCredential{
+		Signer:      signer,
+		Fulcio:      e.Key.Fulcio,
+		ClientID:    e.Key.ClientID,
+		Certificate: inspect.CertificateOf(e.Leaf),
+		UsableUntil: e.Leaf.NotAfter.Add(-cache.ExpiryMargin).UTC(),
+	}
 }
 
 func printEntries(w io.Writer, entries []cache.Entry, now time.Time) {

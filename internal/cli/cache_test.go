@@ -5,6 +5,7 @@ package cli
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gitsign-dev/gitsign/cache"
 	"github.com/gitsign-dev/gitsign/internal/config"
+	"github.com/gitsign-dev/gitsign/internal/inspect"
 	"github.com/gitsign-dev/gitsign/internal/testcert"
 )
 
@@ -112,6 +114,31 @@ func TestCacheStatusAndClearWithAgent(t *testing.T) {
 	if !regexp.MustCompile(want).MatchString(out.String()) || errOut.Len() != 0 {
 		t.Errorf("cache status printed\n%s\nstderr %q; want\n%s", out.String(), errOut.String(), want)
 	}
+
+	out.Reset()
+	if code := run([]string{"cache", "status", "--json"}, streams{out: &out, err: &errOut}); code != 0 {
+		t.Fatalf("cache status --json: exit %d, stderr %q", code, errOut.String())
+	}
+	var doc cacheStatus
+	if err := json.Unmarshal([]byte(out.String()), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(doc.Credentials) != 1 {
+		t.Fatalf("cache status --json: %d credentials, want 1\n%s", len(doc.Credentials), out.String())
+	}
+	cred := cachedCredential{
+		Signer:   inspect.Signer{Identity: "alice@example.test", IdentityType: inspect.Email, Issuer: "https://issuer.example"},
+		Fulcio:   key.Fulcio,
+		ClientID: key.ClientID,
+		Certificate: inspect.Certificate{Fingerprint: doc.Credentials[0].Certificate.Fingerprint, Serial: "2a",
+			NotBefore: doc.Credentials[0].Certificate.NotBefore, NotAfter: notAfter.UTC()},
+		UsableUntil: notAfter.Add(-cache.ExpiryMargin).UTC(),
+	}
+	if doc.Schema != 1 || doc.Mode != cache.ModeAgent || doc.Cache != "agent" || doc.Socket != sock || !doc.Reachable ||
+		doc.Credentials[0] != cred || len(cred.Certificate.Fingerprint) != 40 {
+		t.Errorf("cache status --json:\n%s\nwant one credential %+v", out.String(), cred)
+	}
+	checkAgainstSchema(t, "cache-status", out.String())
 
 	out.Reset()
 	if code := run([]string{"cache", "clear"}, streams{out: &out, err: &errOut}); code != 0 {

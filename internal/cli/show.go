@@ -60,12 +60,13 @@ signature of its own and is refused.`,
 			return runShow(ctx, s, rev, asJSON)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object (fields: docs/json.md)")
 	return cmd
 }
 
-// shown is gitsign show's JSON document.
+// shown is gitsign show's JSON document (docs/json.md).
 type shown struct {
+	Schema int    `json:"schema"` // jsonSchema
 	Object string `json:"object"`
 	Type   string `json:"type"`
 	*inspect.Description
@@ -96,7 +97,7 @@ func runShow(ctx context.Context, s streams, rev string, asJSON bool) error {
 		}
 		return e
 	}
-	doc := shown{Object: o.ID, Type: o.Type, Description: d, AllowedSigners: suggestions(d)}
+	doc := shown{Schema: jsonSchema, Object: o.ID, Type: o.Type, Description: d, AllowedSigners: suggestions(d)}
 	if asJSON {
 		b, err := json.MarshalIndent(doc, "", "  ")
 		if err != nil {

@@ -269,7 +269,7 @@ func TestShowRefusesForeignSignature(t *testing.T) {
 // none can hold no line at all.
 func TestSuggestionsQuoting(t *testing.T) {
 	d := &inspect.Description{
-		Identity: "https://ci.example.test/a b@refs/*", Issuer: "https://issuer.example.test",
+		Signer: inspect.Signer{Identity: "https://ci.example.test/a b@refs/*", Issuer: "https://issuer.example.test"},
 		Claims: inspect.Claims{
 			{Name: "source-repository-uri", Value: `https://example.test/a, b "c" \d`},
 			{Name: "source-repository-ref", Value: "refs/heads/main"},
@@ -303,7 +303,7 @@ func TestSuggestionsQuoting(t *testing.T) {
 // raw or start a line of its own.
 func TestShowEscapes(t *testing.T) {
 	d := &inspect.Description{
-		Identity: "alice\x1b[2J\n@example.test", IdentityType: inspect.Email, Issuer: "https://issuer\u202e.example.test",
+		Signer: inspect.Signer{Identity: "alice\x1b[2J\n@example.test", IdentityType: inspect.Email, Issuer: "https://issuer\u202e.example.test"},
 		Claims: inspect.Claims{{Name: "1.3.6.1.4.1.57264.1.99", Value: "x\ry"}}, Mode: inspect.Online,
 	}
 	var b bytes.Buffer

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitsign-dev/gitsign/internal/gitrepo"
+	"github.com/gitsign-dev/gitsign/internal/inspect"
 	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/verify"
 )
@@ -40,7 +41,7 @@ func (f *verifyFlags) register(cmd *cobra.Command) {
 	}
 	fl.StringVar(&f.allowedSigners, "allowed-signers", "", "accept the signers an allowed-signers file lists: a path (relative to the top of the work tree) or REV:PATH (e.g. origin/main:.gitsigners); instead of the --certificate-* flags")
 	fl.StringVar(&f.trustedRoot, "trusted-root", "", "trusted_root.json to verify with (default: gitsign.trustedRoot, the TUF cache, or the built-in public-good root)")
-	fl.BoolVar(&f.json, "json", false, "print a JSON array, one object per verified git object")
+	fl.BoolVar(&f.json, "json", false, `print one JSON object, {"schema":1,"results":[...]}, a result per git object (fields: docs/json.md)`)
 }
 
 // claimValue is a claim flag's value, kept in a map by flag name.
@@ -124,20 +125,22 @@ func newVerifyTagCommand(s streams) *cobra.Command {
 	return cmd
 }
 
-// objectReport is one line of output.
+// objectReport is one object's outcome: a line of output, or a result
+// in the JSON document (result, in jsondoc.go).
 type objectReport struct {
-	Object      string    `json:"object"`
-	Type        string    `json:"type"`
-	Verified    bool      `json:"verified"`
-	Identity    string    `json:"identity,omitempty"`
-	Issuer      string    `json:"issuer,omitempty"`
-	Time        time.Time `json:"time,omitzero"`
-	LogIndex    int64     `json:"logIndex,omitempty"`
-	Online      bool      `json:"online,omitempty"`
-	Timestamped bool      `json:"timestamped,omitempty"`
-	Certificate string    `json:"certificateFingerprint,omitempty"`
-	Rule        string    `json:"rule,omitempty"`
-	Error       string    `json:"error,omitempty"`
+	Object       string
+	Type         string
+	Verified     bool
+	Identity     string
+	IdentityType string
+	Issuer       string
+	Time         time.Time
+	LogIndex     int64
+	Online       bool
+	Timestamped  bool
+	Certificate  inspect.Certificate
+	Rule         string
+	Error        string
 
 	err     error          // why it did not verify
 	refusal *refusedObject // gitsign pre-receive's account of err
@@ -193,11 +196,13 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	}
 	out := &reportWriter{w: s.out, json: f.json}
 	total, failed := 0, 0
-	check := func(ctx context.Context, o gitrepo.Object) objectReport { return verifyObject(ctx, v, o) }
+	check := func(ctx context.Context, o gitrepo.Object) objectReport { return checkAdvised(ctx, v, o) }
+	advice := &acceptAdvice{place: policyPlace(signersName(signers), f.ruleFlags())}
 	err = verifyStream(ctx, src, runtime.GOMAXPROCS(0), check, func(r objectReport) error {
 		total++
 		if !r.Verified {
 			failed++
+			advice.add(r)
 		}
 		return out.write(r)
 	})
@@ -208,7 +213,7 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 		return err
 	}
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d objects did not verify", failed, total)}
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d objects did not verify", failed, total), hints: advice.hints}
 	}
 	if total == 0 {
 		return errNothingVerified
@@ -228,6 +233,10 @@ func verifyObject(ctx context.Context, v *verify.Verifier, o gitrepo.Object) obj
 		return r
 	}
 	r.Verified, r.Identity, r.Issuer, r.Time = true, res.Identity, res.Issuer, res.Time
-	r.LogIndex, r.Online, r.Timestamped, r.Certificate, r.Rule = res.LogIndex, res.Online, res.Timestamped, res.Fingerprint, res.Rule
+	r.LogIndex, r.Online, r.Timestamped, r.Rule = res.LogIndex, res.Online, res.Timestamped, res.Rule
+	r.Certificate.Fingerprint = res.Fingerprint
+	if res.Cert != nil {
+		r.Certificate, r.IdentityType = inspect.CertificateOf(res.Cert), inspect.IdentityTypeOf(res.Cert)
+	}
 	return r
 }

@@ -105,13 +105,30 @@ func verifyStream(ctx context.Context, src gitrepo.IDSource, workers int, check 
 }
 
 // reportWriter writes reports as gitsign verify prints them: a line each,
-// or one JSON array (the bytes json.MarshalIndent makes of the whole
-// slice), written element by element as they come.
+// or one JSON document, {"schema":1,"results":[...]} (docs/json.md), with
+// the bytes json.MarshalIndent makes of the whole document, written
+// result by result as they come: nothing is held back, however long the
+// range.
 type reportWriter struct {
 	w       io.Writer
 	json    bool
-	written int // JSON elements written
+	written int // JSON results written
 }
+
+// verifyDocument is the whole JSON document, as reportWriter streams it.
+type verifyDocument struct {
+	Schema  int            `json:"schema"`
+	Results []verifyResult `json:"results"`
+}
+
+// The document's bytes around its results, as json.MarshalIndent(doc,
+// "", "  ") writes them.
+const (
+	resultsOpen  = "{\n  \"schema\": %d,\n  \"results\": ["
+	resultIndent = "    "
+	resultsClose = "\n  ]\n}\n"
+	resultsEmpty = "]\n}\n"
+)
 
 // write writes r. In text form, write errors are ignored, as fmt.Printf's
 // are; in JSON form they are returned.
@@ -124,29 +141,29 @@ func (p *reportWriter) write(r objectReport) error {
 		}
 		return nil
 	}
-	// An element of an array indented by "  " is the element indented by
-	// "  " after a prefix of "  ".
-	elem, err := json.MarshalIndent(r, "  ", "  ")
+	// A result in the array is the result indented by "  " after a
+	// prefix of "    ".
+	elem, err := json.MarshalIndent(r.result(), resultIndent, "  ")
 	if err != nil {
 		return err
 	}
-	sep := ",\n  "
+	sep := ",\n" + resultIndent
 	if p.written == 0 {
-		sep = "[\n  "
+		sep = fmt.Sprintf(resultsOpen, jsonSchema) + "\n" + resultIndent
 	}
 	p.written++
 	_, err = p.w.Write(printable.JSON(append([]byte(sep), elem...)))
 	return err
 }
 
-// close ends the JSON array ("[]" when it is empty).
+// close ends the JSON document (with "results": [] when it is empty).
 func (p *reportWriter) close() error {
 	if !p.json {
 		return nil
 	}
-	end := "\n]\n"
+	end := resultsClose
 	if p.written == 0 {
-		end = "[]\n"
+		end = fmt.Sprintf(resultsOpen, jsonSchema) + resultsEmpty
 	}
 	_, err := io.WriteString(p.w, end)
 	return err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gitsign-dev/gitsign/internal/gitobj"
 	"github.com/gitsign-dev/gitsign/internal/gitrepo"
+	"github.com/gitsign-dev/gitsign/internal/inspect"
 	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/verify"
 )
@@ -160,7 +161,7 @@ func sequentialVerify(t *testing.T, jsonOut bool, args ...string) (int, string, 
 		}
 	}
 	if jsonOut {
-		doc, err := json.MarshalIndent(reports, "", "  ")
+		doc, err := json.MarshalIndent(documentOf(reports), "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,20 +216,23 @@ func TestVerifyRangeMatchesSequential(t *testing.T) {
 			if code != wantCode || out != wantOut || errs != wantErr {
 				t.Errorf("json=%v, %d workers: exit %d, want %d\nstderr %q, want %q\nstdout:\n%s\nwant:\n%s", jsonOut, procs, code, wantCode, errs, wantErr, out, wantOut)
 			}
+			if jsonOut && procs == 1 {
+				checkAgainstSchema(t, "verify", out) // real signatures, good and bad
+			}
 		}
 		if jsonOut {
-			var reports []objectReport
-			if err := json.Unmarshal([]byte(wantOut), &reports); err != nil {
-				t.Fatal(err)
+			var doc verifyDocument
+			if err := json.Unmarshal([]byte(wantOut), &doc); err != nil || doc.Schema != jsonSchema {
+				t.Fatalf("schema %d, %v", doc.Schema, err)
 			}
-			checkVerdicts(t, reports, ids, want)
+			checkVerdicts(t, doc.Results, ids, want)
 		}
 	}
 }
 
 // checkVerdicts: the reports name ids in order, and each has the verdict
 // want gives its commit.
-func checkVerdicts(t *testing.T, reports []objectReport, ids []string, want map[string]string) {
+func checkVerdicts(t *testing.T, reports []verifyResult, ids []string, want map[string]string) {
 	t.Helper()
 	var got []string
 	counts := map[string]int{}
@@ -254,16 +258,25 @@ func checkVerdicts(t *testing.T, reports []objectReport, ids []string, want map[
 	}
 }
 
-// TestVerifyRangeJSONStreams: --json writes each element as it is
+// documentOf is the JSON document of reports, made at once.
+func documentOf(reports []objectReport) verifyDocument {
+	doc := verifyDocument{Schema: jsonSchema, Results: []verifyResult{}}
+	for _, r := range reports {
+		doc.Results = append(doc.Results, r.result())
+	}
+	return doc
+}
+
+// TestVerifyRangeJSONStreams: --json writes each result as it is
 // reported, before the range is done, and the whole is what
-// json.MarshalIndent makes of every report (checked against the reference
-// above); an empty range is [].
+// json.MarshalIndent makes of the document (checked against the
+// reference above); an empty range has "results": [].
 func TestVerifyRangeJSONStreams(t *testing.T) {
 	var buf bytes.Buffer
 	w := &reportWriter{w: &buf, json: true}
 	reports := []objectReport{
 		{Object: "a", Type: "commit", Error: "x <y> & \u202e z"},
-		{Object: "b", Type: "tag", Verified: true, Identity: "i\u0085", Issuer: "https://issuer", Time: time.Unix(1785000000, 5).UTC(), LogIndex: 7, Timestamped: true, Certificate: "ab:cd", Rule: "r:1"},
+		{Object: "b", Type: "tag", Verified: true, Identity: "i\u0085", Issuer: "https://issuer", Time: time.Unix(1785000000, 5).UTC(), LogIndex: 7, Timestamped: true, Certificate: inspect.Certificate{Fingerprint: "abcd", Serial: "01"}, Rule: "r:1"},
 		{Object: "c", Type: "commit", Online: true, Error: "\xff"},
 	}
 	for i, r := range reports {
@@ -277,14 +290,14 @@ func TestVerifyRangeJSONStreams(t *testing.T) {
 	if err := w.close(); err != nil {
 		t.Fatal(err)
 	}
-	doc, _ := json.MarshalIndent(reports, "", "  ")
+	doc, _ := json.MarshalIndent(documentOf(reports), "", "  ")
 	if want := string(printable.JSON(append(doc, '\n'))); buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}
 
 	buf.Reset()
 	w = &reportWriter{w: &buf, json: true}
-	if err := w.close(); err != nil || buf.String() != "[]\n" {
+	if err := w.close(); err != nil || buf.String() != "{\n  \"schema\": 1,\n  \"results\": []\n}\n" {
 		t.Errorf("empty: %q, %v", buf.String(), err)
 	}
 	buf.Reset()

@@ -38,12 +38,13 @@ runs no git).`,
 			return printVersion(cmd.Context(), s.out, asJSON, true)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object: the build facts and a \"settings\" array")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object: the build facts and a \"settings\" array (fields: docs/json.md)")
 	return cmd
 }
 
-// versionJSON is what `gitsign version --json` prints.
+// versionJSON is what `gitsign version --json` prints (docs/json.md).
 type versionJSON struct {
+	Schema int `json:"schema"` // jsonSchema
 	buildinfo.Info
 	Settings []config.Setting `json:"settings"`
 	// SettingsError says why the settings could not be listed.
@@ -65,7 +66,7 @@ func printVersion(ctx context.Context, w io.Writer, asJSON, withSettings bool) e
 	}
 	settings, err := config.Describe(ctx)
 	if asJSON {
-		v := versionJSON{Info: info, Settings: settings}
+		v := versionJSON{Schema: jsonSchema, Info: info, Settings: settings}
 		if err != nil {
 			v.SettingsError = err.Error()
 		}
@@ -76,7 +77,7 @@ func printVersion(ctx context.Context, w io.Writer, asJSON, withSettings bool) e
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
+		_, err = w.Write(printable.JSON(append(b, '\n')))
 		return err
 	}
 	var b strings.Builder

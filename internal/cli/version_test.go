@@ -63,6 +63,7 @@ func TestVersionJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
+	checkAgainstSchema(t, "version", out)
 	if want := buildinfo.Get(); v.Info != want {
 		t.Errorf("build facts %+v; want %+v", v.Info, want)
 	}

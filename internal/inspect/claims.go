@@ -15,11 +15,12 @@ import (
 // Claim is one Fulcio extension (1.3.6.1.4.1.57264.1.*) of the signer's
 // certificate.
 type Claim struct {
-	// Name is the claim's name in kebab-case, as allowed-signers options
-	// spell it (e.g. "source-repository-uri"); deployment-environment and
-	// token-subject (1.23, 1.24) are named the same way but are no option,
-	// as sigstore-go does not read them; an extension this package does
-	// not know is named by its dotted OID.
+	// Name is the allowed-signers option that checks the claim (e.g.
+	// "source-repository-uri"). A claim no option can check is named by
+	// its dotted OID, so that no name reads as an option the parser would
+	// refuse: among them 1.23 (deployment environment) and 1.24 (the OIDC
+	// token's subject), which sigstore-go does not read and gitsign
+	// verify cannot check.
 	Name string
 	OID  string
 	// Value is the extension's value as sigstore-go reads it; for one
@@ -102,27 +103,16 @@ var oidIssuerV1 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1}
 // fulcioArc is the arc of Fulcio's certificate extensions.
 var fulcioArc = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1}
 
-// Fulcio extensions that sigstore-go does not read (so no policy can ask
-// for them): 1.23 and 1.24, DER UTF8Strings.
-var (
-	oidDeploymentEnvironment = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 23}
-	oidTokenSubject          = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 24}
-)
-
-// claimNames are the Fulcio claims by OID, in OID order: the ones an
-// allowed-signers option can ask for (named and read as that option is),
-// then the two sigstore-go does not read (value nil: the value is the DER
-// string in the extension). The issuer (1.1 and 1.8) is not a claim: it
-// is reported on its own.
+// claimNames are the Fulcio claims an allowed-signers option can ask for,
+// in OID order, named and read as that option is. The issuer (1.1 and
+// 1.8) is not a claim: it is reported on its own.
 var claimNames = func() []claimName {
 	var out []claimName
 	for _, o := range allowedsigners.ClaimOptions {
 		field := o.Field
 		out = append(out, claimName{o.Name, o.OID, func(e *certificate.Extensions) string { return *field(e) }})
 	}
-	return append(out,
-		claimName{"deployment-environment", oidDeploymentEnvironment, nil},
-		claimName{"token-subject", oidTokenSubject, nil})
+	return out
 }()
 
 type claimName struct {
@@ -132,25 +122,21 @@ type claimName struct {
 }
 
 // claims lists the Fulcio extensions present in cert besides the issuer:
-// the known ones by name, in OID order, then any other extension under
-// Fulcio's arc by OID, in the certificate's order. ext is what
+// the ones an allowed-signers option checks by that option's name, in OID
+// order, then any other extension under Fulcio's arc by its dotted OID
+// (1.23 and 1.24 among them), in the certificate's order. ext is what
 // sigstore-go read from cert.
 func claims(cert *x509.Certificate, ext certificate.Extensions) Claims {
-	present := map[string][]byte{}
+	present := map[string]bool{}
 	for _, e := range cert.Extensions {
-		present[e.Id.String()] = e.Value
+		present[e.Id.String()] = true
 	}
 	out := Claims{}
 	for _, c := range claimNames {
-		raw, ok := present[c.oid.String()]
-		if !ok {
+		if !present[c.oid.String()] {
 			continue
 		}
-		value := derString(raw)
-		if c.value != nil {
-			value = c.value(&ext)
-		}
-		out = append(out, Claim{Name: c.name, OID: c.oid.String(), Value: value})
+		out = append(out, Claim{Name: c.name, OID: c.oid.String(), Value: c.value(&ext)})
 	}
 	for _, e := range cert.Extensions {
 		if !underFulcioArc(e.Id) || known(e.Id) {

@@ -50,15 +50,11 @@ const (
 	Other = "other" // an otherName SAN (Fulcio's username identities)
 )
 
-// Description is what a signature says about itself. Times are UTC.
+// Description is what a signature says about itself. Times are UTC. Its
+// JSON form is part of gitsign show --json (docs/json.md).
 type Description struct {
-	// Identity is the certificate's subject alternative name, chosen as
-	// sigstore-go (and so gitsign verify) chooses it; IdentityType says
-	// which kind it is: Email, URI or Other.
-	Identity     string `json:"identity"`
-	IdentityType string `json:"identityType"`
-	// Issuer is the OIDC issuer in the certificate ("" if none).
-	Issuer string `json:"issuer"`
+	// Signer is who the certificate names.
+	Signer `json:"signer"`
 	// Claims are the Fulcio extensions present besides the issuer, in
 	// OID order.
 	Claims      Claims      `json:"claims"`
@@ -75,12 +71,49 @@ type Description struct {
 	Timestamp *Timestamp `json:"timestamp,omitempty"`
 }
 
-// Certificate is the signer's certificate.
+// Signer is who a certificate names. gitsign verify, show and cache
+// status report it in this one shape.
+type Signer struct {
+	// Identity is the certificate's subject alternative name, chosen as
+	// sigstore-go (and so gitsign verify) chooses it; IdentityType says
+	// which kind it is: Email, URI or Other.
+	Identity     string `json:"identity"`
+	IdentityType string `json:"identityType"`
+	// Issuer is the OIDC issuer in the certificate ("" if none).
+	Issuer string `json:"issuer"`
+}
+
+// Certificate is the signer's certificate, in the shape gitsign verify,
+// show and cache status report it.
 type Certificate struct {
-	Serial      string    `json:"serial"` // lowercase hex, whole bytes
+	Fingerprint string    `json:"fingerprint"` // as gitsign reports it (gpg.Fingerprint)
+	Serial      string    `json:"serial"`      // lowercase hex, whole bytes
 	NotBefore   time.Time `json:"notBefore"`
 	NotAfter    time.Time `json:"notAfter"`
-	Fingerprint string    `json:"fingerprint"` // as gitsign reports it (gpg.Fingerprint)
+}
+
+// CertificateOf is cert's serial, validity and fingerprint.
+func CertificateOf(cert *x509.Certificate) Certificate {
+	return Certificate{
+		Fingerprint: gpg.Fingerprint(cert),
+		Serial:      serialHex(cert.SerialNumber),
+		NotBefore:   cert.NotBefore.UTC(),
+		NotAfter:    cert.NotAfter.UTC(),
+	}
+}
+
+// IdentityTypeOf says which kind of subject alternative name the
+// identity sigstore-go picks from cert is: the first URI, else the first
+// email address, else the otherName.
+func IdentityTypeOf(cert *x509.Certificate) string {
+	switch {
+	case len(cert.URIs) > 0:
+		return URI
+	case len(cert.EmailAddresses) > 0:
+		return Email
+	default:
+		return Other
+	}
 }
 
 // LogEntry is an embedded transparency log entry.
@@ -161,24 +194,9 @@ func describeCertificate(cert *x509.Certificate) (*Description, error) {
 	if err != nil {
 		return nil, refuse("signature: certificate: %v", err)
 	}
-	d := &Description{Identity: sum.Identity, Issuer: sum.Issuer}
-	// The identity is the first URI, else the first email address, else
-	// the otherName.
-	switch {
-	case len(cert.URIs) > 0:
-		d.IdentityType = URI
-	case len(cert.EmailAddresses) > 0:
-		d.IdentityType = Email
-	default:
-		d.IdentityType = Other
-	}
+	d := &Description{Signer: Signer{Identity: sum.Identity, IdentityType: IdentityTypeOf(cert), Issuer: sum.Issuer}}
 	d.Claims = claims(cert, sum.Extensions)
-	d.Certificate = Certificate{
-		Serial:      serialHex(cert.SerialNumber),
-		NotBefore:   cert.NotBefore.UTC(),
-		NotAfter:    cert.NotAfter.UTC(),
-		Fingerprint: gpg.Fingerprint(cert),
-	}
+	d.Certificate = CertificateOf(cert)
 	return d, nil
 }
 

@@ -84,8 +84,10 @@ func TestRealWorld(t *testing.T) {
 			if d.SigningTime.Before(d.Certificate.NotBefore) || d.SigningTime.After(d.Certificate.NotAfter) {
 				t.Errorf("%s #%d: signing time %s outside the certificate", set.glob, i, d.SigningTime)
 			}
-			if tok, ok := d.Claims.Get("token-subject"); !ok || tok == "" {
-				t.Errorf("%s #%d: no token-subject claim: %+v", set.glob, i, d.Claims)
+			// The OIDC token's subject (1.24): no option checks it, so it
+			// is named by its OID.
+			if tok, ok := d.Claims.Get("1.3.6.1.4.1.57264.1.24"); !ok || tok == "" {
+				t.Errorf("%s #%d: no token subject claim: %+v", set.glob, i, d.Claims)
 			}
 			if l := d.Log; l != nil {
 				if l.Rekor != "v1" || l.Kind != "hashedrekord" || l.KindVersion != "0.0.1" || l.Index <= 0 ||
@@ -135,11 +137,15 @@ func sign(t *testing.T, cert *x509.Certificate, key *ecdsa.PrivateKey, unsigned 
 	return cms.Armor(der)
 }
 
-// TestEveryClaim: each Fulcio extension is named as allowed-signers
-// options name it, in OID order, with its value; an extension of Fulcio's
-// arc that nobody knows yet is shown by OID; the issuer is not a claim.
+// TestEveryClaim: each Fulcio extension an allowed-signers option checks
+// is named as that option, in OID order, with its value; any other
+// extension of Fulcio's arc (the deployment environment and token subject,
+// 1.23 and 1.24, which no option checks, or one nobody knows yet) is
+// shown by OID; the issuer is not a claim.
 func TestEveryClaim(t *testing.T) {
 	exts := []pkix.Extension{
+		testcert.UTF8Extension(t, asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 24}, "repo:acme/app:ref:refs/heads/main"),
+		testcert.UTF8Extension(t, asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 23}, "production"),
 		testcert.UTF8Extension(t, asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 99}, "future"),
 		{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 98}, Value: []byte{0xff, 0x00}},
 		{Id: oidIssuerV1, Value: []byte("https://token.actions.example.test")},
@@ -155,7 +161,8 @@ func TestEveryClaim(t *testing.T) {
 		}
 		want = append(want, c.name+"="+v)
 	}
-	want = append(want, "1.3.6.1.4.1.57264.1.99=future", "1.3.6.1.4.1.57264.1.98=hex:ff00")
+	want = append(want, "1.3.6.1.4.1.57264.1.24=repo:acme/app:ref:refs/heads/main", "1.3.6.1.4.1.57264.1.23=production",
+		"1.3.6.1.4.1.57264.1.99=future", "1.3.6.1.4.1.57264.1.98=hex:ff00")
 	uri, _ := url.Parse("https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main")
 	cert, key := testCert(t, testcert.Options{URIs: []string{uri.String()}, Extensions: exts})
 	d, err := Signature(sign(t, cert, key, nil))
@@ -175,7 +182,7 @@ func TestEveryClaim(t *testing.T) {
 		"source-repository-uri", "source-repository-digest", "source-repository-ref",
 		"source-repository-identifier", "source-repository-owner-uri", "source-repository-owner-identifier",
 		"build-config-uri", "build-config-digest", "build-trigger", "run-invocation-uri",
-		"source-repository-visibility-at-signing", "deployment-environment", "token-subject",
+		"source-repository-visibility-at-signing",
 	} {
 		if v, ok := d.Claims.Get(name); !ok || v != "value-"+name {
 			t.Errorf("claim %s: %q, %v", name, v, ok)
