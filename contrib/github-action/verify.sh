@@ -148,8 +148,14 @@ printf 'gitsign-verify: %s commit(s) in %s, who may sign from %s\n' "$count" "$r
 rc=0
 if [ -n "${INPUT_JSON:-}" ]; then
 	"$gitsign" "${args[@]}" --json -- "$range" >"$INPUT_JSON" || rc=$?
-	# One line per object, its untrusted text JSON-quoted.
-	if jq -e 'type == "array"' "$INPUT_JSON" >/dev/null 2>&1; then
+	# One line per object, its untrusted text JSON-quoted. The report is
+	# gitsign's JSON schema 1 (docs/json.md); an older gitsign wrote a
+	# bare array.
+	if jq -e 'type == "object" and .schema == 1' "$INPUT_JSON" >/dev/null 2>&1; then
+		jq -r '.results[] | "\(.object) \(.type): " + if .verified
+			then "good signature from \(.signer.identity | tojson) (accepted by \(.rule // "" | tojson))"
+			else "FAILED: \(.error // "" | tojson)" end' "$INPUT_JSON"
+	elif jq -e 'type == "array"' "$INPUT_JSON" >/dev/null 2>&1; then
 		jq -r '.[] | "\(.object) \(.type): " + if .verified
 			then "good signature from \(.identity | tojson) (accepted by \(.rule // "" | tojson))"
 			else "FAILED: \(.error // "" | tojson)" end' "$INPUT_JSON"

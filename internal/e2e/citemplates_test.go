@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gitsign-dev/gitsign/internal/schemacheck"
 )
 
 // The CI templates (contrib/github-action, contrib/gitlab-ci) end to end:
@@ -303,13 +305,18 @@ func TestCITemplateGitHub(t *testing.T) {
 	report := filepath.Join(t.TempDir(), "report.json")
 	j := a.runIn(t, r, "pull_request", ciPullRequest(c.base, c.unsigned), map[string]string{"json": report, "trusted-root": stackEnv(t, "GITSIGN_TRUSTED_ROOT"), "gitsign": gitsignBin})
 	j.expect(t, "json", 1, c.unsigned+" commit: FAILED: \"commit is not signed\"")
-	var objects []struct {
-		Object   string
-		Verified bool
+	var doc struct {
+		Schema  int
+		Results []struct {
+			Object   string
+			Verified bool
+		}
 	}
-	if b, err := os.ReadFile(report); err != nil || json.Unmarshal(b, &objects) != nil || len(objects) != 2 || objects[0].Object != c.unsigned || objects[0].Verified || !objects[1].Verified {
-		t.Errorf("JSON report: %v %+v", err, objects)
+	b, err := os.ReadFile(report)
+	if err != nil || json.Unmarshal(b, &doc) != nil || doc.Schema != 1 || len(doc.Results) != 2 || doc.Results[0].Object != c.unsigned || doc.Results[0].Verified || !doc.Results[1].Verified {
+		t.Errorf("JSON report: %v %+v", err, doc)
 	}
+	schemacheck.Check(t, "verify", b)
 	if g := a.runIn(t, r, "pull_request", ciPullRequest(c.base, c.good), map[string]string{"trusted-root": "/nonexistent/root.json"}); g.code == 0 || !strings.Contains(g.errOut, "trusted root /nonexistent/root.json") {
 		t.Errorf("a trusted-root that does not exist: exit %d\n%s%s", g.code, g.out, g.errOut)
 	}

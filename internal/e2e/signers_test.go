@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/internal/schemacheck"
 )
 
 // Allowed-signers files end to end: a file of identity–issuer pairs is
@@ -133,10 +135,10 @@ func TestSignersPairs(t *testing.T) {
 	r.writeFile(".gitsigners", "# crossed\nalice@example.test https://accounts.google.com\nbilly@chainguard.dev "+issuer+"\n")
 	for _, id := range []string{alice, billy} {
 		human := gitVerdict(t, r, id, "B", "BADSIG")
-		if !strings.Contains(human, "which the identity policy does not accept") {
+		if !strings.Contains(human, "not accepted by") {
 			t.Errorf("git verify-commit %.12s under crossed pairs:\n%s", id, human)
 		}
-		cliVerdict(t, r, 1, []string{id}, id+" commit: FAILED: signed by", "which the identity policy does not accept")
+		cliVerdict(t, r, 1, []string{id}, id+" commit: FAILED: signed by", "not accepted by")
 		cliVerdict(t, r, 1, []string{"--allowed-signers", ".gitsigners", id}, "FAILED")
 	}
 
@@ -146,15 +148,21 @@ func TestSignersPairs(t *testing.T) {
 		cliVerdict(t, r, 0, []string{id}, "good signature", "accepted by "+rule)
 	}
 	out := cliVerdict(t, r, 0, []string{"--json", alice, billy})
-	var reports []struct {
-		Object, Identity, Rule string
-		Verified               bool
+	var doc struct {
+		Results []struct {
+			Object, Rule string
+			Verified     bool
+			Signer       struct{ Identity string }
+		}
 	}
-	if err := json.Unmarshal([]byte(out), &reports); err != nil || len(reports) != 2 ||
-		reports[0].Rule != ".gitsigners:2" || reports[0].Identity != "alice@example.test" ||
-		reports[1].Rule != ".gitsigners:3" || reports[1].Identity != "billy@chainguard.dev" || !reports[0].Verified || !reports[1].Verified {
+	err := json.Unmarshal([]byte(out), &doc)
+	reports := doc.Results
+	if err != nil || len(reports) != 2 ||
+		reports[0].Rule != ".gitsigners:2" || reports[0].Signer.Identity != "alice@example.test" ||
+		reports[1].Rule != ".gitsigners:3" || reports[1].Signer.Identity != "billy@chainguard.dev" || !reports[0].Verified || !reports[1].Verified {
 		t.Errorf("gitsign verify --json: %v\n%s", err, out)
 	}
+	schemacheck.Check(t, "verify", []byte(out)) // a signature made on the stack, verified
 }
 
 // TestSignersConfigCrossed: the git-config policy with two identities and
@@ -195,7 +203,7 @@ func TestSignersRevPath(t *testing.T) {
 
 	for _, rev := range []string{"origin/main:.gitsigners", "main:.gitsigners"} {
 		cliVerdict(t, r, 0, []string{"--allowed-signers", rev, base}, base+" commit: good signature from alice@example.test", "accepted by "+rev+":1")
-		out := cliVerdict(t, r, 1, []string{"--allowed-signers", rev, "main..topic"}, topic+" commit: FAILED: signed by", "which the identity policy does not accept")
+		out := cliVerdict(t, r, 1, []string{"--allowed-signers", rev, "main..topic"}, topic+" commit: FAILED: signed by", "not accepted by")
 		if strings.Contains(out, "good signature") {
 			t.Errorf("the topic commit is accepted under %s:\n%s", rev, out)
 		}
