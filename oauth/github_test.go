@@ -80,8 +80,8 @@ func TestGitHubActionsFailures(t *testing.T) {
 		{"expired", answer(200, map[string]string{"value": expired}), nil, "expired", 1},
 		{"no value", answer(200, map[string]string{}), nil, "answered without a token", 1},
 		{"not JSON", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>")) }, nil, "not JSON", 1},
-		{"refused", answer(403, map[string]string{"message": "no id-token permission"}), nil, "server answered 403", 1},
-		{"retried 5xx", answer(502, map[string]string{}), nil, "server answered 502", 3},
+		{"refused", answer(403, map[string]string{"message": "no id-token permission"}), nil, "answered 403 Forbidden: no id-token permission", 1},
+		{"retried 5xx", answer(502, map[string]string{}), nil, "answered 502 Bad Gateway", 3},
 		{"plain http elsewhere", nil, func(string) string { return "http://actions.example/token" }, "must be an https URL (or http on a loopback address)", 0},
 		{"not a URL", nil, func(string) string { return "token-service" }, "must be an https URL", 0},
 	} {

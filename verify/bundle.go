@@ -22,7 +22,6 @@ import (
 	"github.com/gitsign-dev/gitsign/internal/certinfo"
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/gpg"
-	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/internal/rekor"
 )
 
@@ -62,7 +61,7 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 	if err != nil {
 		var idErr *sgverify.ErrNoMatchingCertificateIdentity
 		if errors.As(err, &idErr) {
-			return nil, fail(Mismatch, cert, "signed by %s, which the identity policy does not accept: %s", certinfo.Describe(cert), printable.ASCII(err.Error()))
+			return nil, notAccepted(cert, pol)
 		}
 		if why := v.entryProblem(tle); why != "" {
 			return nil, fail(Bad, cert, "no valid transparency log entry for this signature: %s (%v)", why, err)

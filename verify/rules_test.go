@@ -23,7 +23,7 @@ func TestRulesArePairs(t *testing.T) {
 		{Identity: "alice@example.com", Issuer: google, Origin: "signers:1"},
 		{Identity: "billy@chainguard.dev", Issuer: actions, Origin: "signers:2"},
 	}
-	expectFail(t, builtinVerifier(t, Policy{Rules: pairs}), "billy vouched for by the other line's issuer", vec.payload, vec.sig, Mismatch, "does not accept")
+	expectFail(t, builtinVerifier(t, Policy{Rules: pairs}), "billy vouched for by the other line's issuer", vec.payload, vec.sig, Mismatch, "not accepted by")
 	ok := append(pairs, Rule{Identity: "billy@chainguard.dev", Issuer: google, Origin: "signers:3"})
 	res, err := builtinVerifier(t, Policy{Rules: ok}).Verify(context.Background(), vec.payload, vec.sig, noID)
 	if err != nil || !res.PolicyChecked || res.Rule != "signers:3" {
@@ -115,8 +115,26 @@ func TestRuleClaims(t *testing.T) {
 	vec := vectors(t, "commits")[0] // a person's certificate: no CI claims
 	p := Policy{Identities: []string{"billy@chainguard.dev"}, Issuers: []string{google},
 		Claims: certificate.Extensions{SourceRepositoryURI: "https://github.com/sigstore/gitsign"}}
-	expectFail(t, builtinVerifier(t, p), "a claim the certificate lacks", vec.payload, vec.sig, Mismatch, "does not accept")
+	expectFail(t, builtinVerifier(t, p), "a claim the certificate lacks", vec.payload, vec.sig, Mismatch, "not accepted by")
 	if err := (Policy{Rules: []Rule{{Identity: "a", Issuer: google, Claims: certificate.Extensions{Issuer: google}}}}).Complete(); err == nil {
 		t.Error("the issuer as a claim accepted")
+	}
+}
+
+func TestDescribeRules(t *testing.T) {
+	for _, tc := range []struct {
+		origins []string
+		want    string
+	}{
+		{[]string{"the identity policy", "the identity policy"}, "the identity policy"},
+		{[]string{".gitsigners:3"}, ".gitsigners line 3"},
+		{[]string{".gitsigners:3", ".gitsigners:4", ".gitsigners:5", ".gitsigners:6", ".gitsigners:7"}, ".gitsigners lines 3-7"},
+		{[]string{"HEAD:.gitsigners:1", "HEAD:.gitsigners:3", "HEAD:.gitsigners:4"}, "HEAD:.gitsigners lines 1 and 3-4"},
+		{[]string{"a:1", "a:3", "a:5", "a:7", "a:9", "a:10"}, "a lines 1-10 (6 rules)"},
+		{nil, "no rule"},
+	} {
+		if got := DescribeRules(tc.origins); got != tc.want {
+			t.Errorf("DescribeRules(%q) = %q, want %q", tc.origins, got, tc.want)
+		}
 	}
 }

@@ -132,7 +132,7 @@ func TestRealWorldNegatives(t *testing.T) {
 		"wrong issuer":   {Identities: billy.Identities, Issuers: []string{"https://github.com/login/oauth"}},
 		"unanchored regexp does not match a longer identity": {IdentityRegexps: []string{"billy@chainguard"}, Issuers: billy.Issuers},
 	} {
-		expectFail(t, builtinVerifier(t, p), name, a.payload, a.sig, Mismatch, "identity policy does not accept")
+		expectFail(t, builtinVerifier(t, p), name, a.payload, a.sig, Mismatch, "not accepted by the identity policy")
 	}
 	if _, err := builtinVerifier(t, Policy{IdentityRegexps: []string{`.*@chainguard\.dev`}, IssuerRegexps: []string{`https://accounts\.google\.com`}}).
 		Verify(context.Background(), a.payload, a.sig, noID); err != nil {

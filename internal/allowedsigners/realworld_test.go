@@ -105,11 +105,11 @@ func TestRealWorldPatterns(t *testing.T) {
 		`billy\*chainguard.dev https://accounts.google.com`, // an escaped star is a star
 		"billy@chainguard.dev https://accounts.google.com.evil",
 	} {
-		refused(t, file, c, "does not accept")
+		refused(t, file, c, "not accepted by")
 	}
 	// Two people, two issuers: the pairs, never the crossed combinations.
 	crossed := "alice@example.com https://accounts.google.com\nbilly@chainguard.dev https://token.actions.githubusercontent.com\n"
-	refused(t, crossed, c, "does not accept")
+	refused(t, crossed, c, "not accepted by")
 	accepted(t, crossed+"billy@chainguard.dev https://accounts.google.com\n", c, ".gitsigners:3")
 }
 
@@ -173,7 +173,7 @@ func TestRealWorldObjects(t *testing.T) {
 func TestRealWorldClaims(t *testing.T) {
 	c := realCommit(t)
 	for _, o := range ClaimOptions {
-		refused(t, "billy@chainguard.dev https://accounts.google.com "+o.Name+"=x", c, "does not accept")
+		refused(t, "billy@chainguard.dev https://accounts.google.com "+o.Name+"=x", c, "not accepted by")
 	}
-	refused(t, "billy@chainguard.dev https://accounts.google.com objects=commit,source-repository-uri=https://github.com/sigstore/gitsign", c, "does not accept")
+	refused(t, "billy@chainguard.dev https://accounts.google.com objects=commit,source-repository-uri=https://github.com/sigstore/gitsign", c, "not accepted by")
 }

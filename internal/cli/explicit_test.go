@@ -52,15 +52,15 @@ func TestSignExplicitTokenDecides(t *testing.T) {
 		logged    bool   // the log got the upload of a signature by alice's cached key
 		err       string
 	}{
-		{"SIGSTORE_ID_TOKEN for alice", "", alice, "", "", true, "gitsign: error: rekor: "},
+		{"SIGSTORE_ID_TOKEN for alice", "", alice, "", "", true, "gitsign: error: Rekor at "},
 		{"SIGSTORE_ID_TOKEN for bob", "", bob, "", bob, false, "gitsign: error: fulcio refused the certificate request (401): "},
-		{"GITSIGN_TOKEN_FILE for alice", "", "", alice + "\n", "", true, "gitsign: error: rekor: "},
+		{"GITSIGN_TOKEN_FILE for alice", "", "", alice + "\n", "", true, "gitsign: error: Rekor at "},
 		{"GITSIGN_TOKEN_FILE for bob", "", "", bob + "\n", bob, false, "gitsign: error: fulcio refused the certificate request (401): "},
 		{"envvar provider, SIGSTORE_ID_TOKEN for bob", "envvar", bob, alice + "\n", bob, false, "gitsign: error: fulcio refused the certificate request (401): "},
 		{"filesystem provider, GITSIGN_TOKEN_FILE for bob", "filesystem", alice, bob + "\n", bob, false, "gitsign: error: fulcio refused the certificate request (401): "},
-		{"SIGSTORE_ID_TOKEN before GITSIGN_TOKEN_FILE", "", alice, bob + "\n", "", true, "gitsign: error: rekor: "},
+		{"SIGSTORE_ID_TOKEN before GITSIGN_TOKEN_FILE", "", alice, bob + "\n", "", true, "gitsign: error: Rekor at "},
 		// The token is not the configured source: the login's cache rules.
-		{"device provider, SIGSTORE_ID_TOKEN for bob", "device", bob, "", "", true, "gitsign: error: rekor: "},
+		{"device provider, SIGSTORE_ID_TOKEN for bob", "device", bob, "", "", true, "gitsign: error: Rekor at "},
 		{"SIGSTORE_ID_TOKEN unreadable", "", "not-a-jwt", "", "", false, "gitsign: error: getting an identity token: oauth: envvar: reading SIGSTORE_ID_TOKEN: identity token is not a JWT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

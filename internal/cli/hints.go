@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/gitsign-dev/gitsign/cache"
@@ -184,4 +187,23 @@ func policyHints(err error, flags bool) []string {
 		return []string{"set --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (or git config gitsign.certificateOIDCIssuer)"}
 	}
 	return []string{"set one with git config --add gitsign.certificateOIDCIssuer VALUE (or gitsign.certificateOIDCIssuerRegexp)"}
+}
+
+// noPolicyError: gitsign verify was given no policy at all. The hints
+// lead to an allowed-signers file (one already in the work tree, when
+// there is one), to gitsign show for the line to put in it, and to the
+// flags.
+func noPolicyError(ctx context.Context) error {
+	e := &exitError{code: 2, err: errors.New("nothing says who may sign: no allowed-signers file and no identity rules are set")}
+	if top, err := gitrepo.TopLevel(ctx); err == nil {
+		if fi, err := os.Stat(filepath.Join(top, ".gitsigners")); err == nil && fi.Mode().IsRegular() {
+			e.hint("this work tree has a .gitsigners file: use it with git config gitsign.allowedSignersFile .gitsigners (or --allowed-signers .gitsigners)")
+		}
+	}
+	if len(e.hints) == 0 {
+		e.hint("list who may sign in an allowed-signers file, a line IDENTITY ISSUER each, e.g. .gitsigners committed with the code, and set git config gitsign.allowedSignersFile .gitsigners (or pass --allowed-signers FILE)")
+	}
+	e.hint("gitsign show REVISION prints the line for whoever signed REVISION")
+	e.hint("or give one identity and its issuer: --certificate-identity ID --certificate-oidc-issuer URL (git config gitsign.certificateIdentity and gitsign.certificateOIDCIssuer)")
+	return e
 }

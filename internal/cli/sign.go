@@ -50,8 +50,8 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 		return &exitError{code: 1, err: errReported}
 	}
 	fb := signFeedback{
-		notify:     loginNotices(msgs.Terminal(), func(h string) { msgs.Hintf("%s", h) }),
-		terminal:   msgs.Terminal(),
+		notify:   loginNotices(msgs.Terminal(), func(h string) { msgs.Hintf("%s", h) }),
+		terminal: msgs.Terminal(),
 		// A device code in GITSIGN_LOG can be read there as it comes.
 		noTerminal: !msgs.HasTerminal() && cfg.LogPath == "",
 		step:       msgs.Step,

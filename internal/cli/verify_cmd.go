@@ -171,6 +171,9 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 		}
 		return &exitError{code: 2, err: err}
 	}
+	if !policy.Configured() {
+		return noPolicyError(ctx)
+	}
 	if err := policy.Complete(); err != nil {
 		return &exitError{code: 2, err: err, hints: policyHints(err, true)}
 	}

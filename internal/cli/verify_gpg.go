@@ -94,6 +94,9 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 		}
 		status.BadSig(fpr, uid)
 		fmt.Fprintf(s.err, "gitsign: BAD signature: %s\n", printable.String(err.Error()))
+		for _, h := range acceptHints(err, acceptLines(err, sig), policyPlace(cfg.AllowedSignersFile, false)) {
+			fmt.Fprintf(s.err, "gitsign: hint: %s\n", printable.String(h))
+		}
 		return &exitError{code: 1, err: errReported}
 	}
 	status.GoodSig(res.Fingerprint, res.Identity)

@@ -222,8 +222,8 @@ func TestActionsSignAsWorkflow(t *testing.T) {
 				t.Errorf("%s %s: exit %d, want 0\n%s", c.flag, c.good, code, out)
 			}
 			code, out := verifyExit(t, r, append(base, c.flag, c.bad)...)
-			if code != 1 || !strings.Contains(out, "does not accept") {
-				t.Errorf("%s %s: exit %d, want 1 with \"does not accept\"\n%s", c.flag, c.bad, code, out)
+			if code != 1 || !strings.Contains(out, "not accepted by") {
+				t.Errorf("%s %s: exit %d, want 1 with \"not accepted by\"\n%s", c.flag, c.bad, code, out)
 			}
 		})
 	}
@@ -255,8 +255,8 @@ func TestActionsSignAsWorkflow(t *testing.T) {
 			"issuer":     j.san() + " " + stackEnv(t, "GITSIGN_OIDC_ISSUER"),
 		} {
 			code, out := verifyExit(t, r, "--allowed-signers", file(line))
-			if code != 1 || !strings.Contains(out, "does not accept") {
-				t.Errorf("allowed signers with another %s: exit %d, want 1 with \"does not accept\"\n%s", name, code, out)
+			if code != 1 || !strings.Contains(out, "not accepted by") {
+				t.Errorf("allowed signers with another %s: exit %d, want 1 with \"not accepted by\"\n%s", name, code, out)
 			}
 		}
 	})

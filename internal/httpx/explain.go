@@ -257,7 +257,8 @@ func statusWords(se *StatusError) string {
 
 // serverMessage is what a server said in an error answer: the message of
 // a JSON error body ({"message": ...}, {"error_description": ...},
-// {"error": ...}), else the body's first line, shortened and escaped.
+// {"error": ...}; none for other JSON), else the body's first line,
+// shortened and escaped.
 func serverMessage(body string) string {
 	var e struct {
 		Message     string `json:"message"`
@@ -265,7 +266,8 @@ func serverMessage(body string) string {
 		Error       any    `json:"error"`
 	}
 	msg := ""
-	if json.Unmarshal([]byte(body), &e) == nil {
+	isJSON := json.Unmarshal([]byte(body), &e) == nil
+	if isJSON {
 		switch {
 		case e.Message != "":
 			msg = e.Message
@@ -277,7 +279,7 @@ func serverMessage(body string) string {
 			}
 		}
 	}
-	if msg == "" {
+	if msg == "" && !isJSON {
 		msg, _, _ = strings.Cut(strings.TrimSpace(body), "\n")
 	}
 	msg = strings.TrimSpace(msg)
