@@ -207,3 +207,23 @@ func noPolicyError(ctx context.Context) error {
 	e.hint("or give one identity and its issuer: --certificate-identity ID --certificate-oidc-issuer URL (git config gitsign.certificateIdentity and gitsign.certificateOIDCIssuer)")
 	return e
 }
+
+// signExitCode is the exit code of a signature that failed with err: 2
+// for a setup that cannot work (settings that contradict each other, a
+// token provider gitsign lacks, a service URL that is not a web URL),
+// which no retry fixes; 1 otherwise.
+func signExitCode(err error) int {
+	var (
+		oe *gitsign.OptionError
+		ce *config.Error
+		hf *httpx.Failure
+	)
+	switch {
+	case errors.As(err, &oe), errors.As(err, &ce),
+		errors.Is(err, gitsign.ErrNeedsTimestampAuthority), errors.Is(err, gitsign.ErrOnlineNeedsRekorV1),
+		errors.Is(err, oauth.ErrUnsupportedProvider),
+		errors.As(err, &hf) && hf.Class == httpx.BadURL:
+		return 2
+	}
+	return 1
+}

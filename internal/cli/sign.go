@@ -47,7 +47,7 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	fail := func(err error) error {
 		msgs.Errorf("%s", errorLine(err))
 		hints(err)
-		return &exitError{code: 1, err: errReported}
+		return &exitError{code: signExitCode(err), err: errReported}
 	}
 	fb := signFeedback{
 		notify:   loginNotices(msgs.Terminal(), func(h string) { msgs.Hintf("%s", h) }),

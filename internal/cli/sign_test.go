@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -87,7 +88,7 @@ func TestSignQuiet(t *testing.T) {
 	openMessages = func(string) *tty.Messages { return tty.New(&term, &errs, nil) } // no terminal: no progress
 	t.Cleanup(func() { openMessages = tty.Open })
 	code := run([]string{"--status-fd=2", "-bsau", "KEY"}, streams{in: strings.NewReader("payload"), out: &stdout, err: &stderr})
-	if code != 1 || stdout.Len() != 0 || term.Len() != 0 {
+	if code != 2 || stdout.Len() != 0 || term.Len() != 0 { // settings that cannot work together: exit 2
 		t.Errorf("exit %d, stdout %q, terminal %q", code, stdout.String(), term.String())
 	}
 	want := "gitsign: error: rekor v2 gives no signed time, so signing with it needs a timestamp authority\n" +
@@ -104,13 +105,39 @@ func TestSignChannelClean(t *testing.T) {
 	signingEnv(t)
 	var term, errs bytes.Buffer
 	withMessages(t, &term, &errs)
-	t.Setenv("GITSIGN_FULCIO_URL", "http://127.0.0.1:9") // nothing listens: signing fails
 	t.Setenv("GITSIGN_CACHE", "off")
+	// Each way signing can fail: a service down or not there, a setting
+	// that cannot work, no token and nobody to log in.
+	for _, failure := range []map[string]string{
+		{"GITSIGN_FULCIO_URL": "http://127.0.0.1:9"}, // nothing listens
+		{"GITSIGN_FULCIO_URL": "http://nonexistent.invalid"},
+		{"GITSIGN_FULCIO_URL": "fulcio.example"},
+		{"GITSIGN_REKOR_MODE": "bogus"},
+		{"GITSIGN_REKOR_VERSION": "2"},
+		{"GITSIGN_TOKEN_PROVIDER": "spiffe"},
+		{"SIGSTORE_ID_TOKEN": "", "GITSIGN_TOKEN_PROVIDER": "device", "GITSIGN_OIDC_ISSUER": "http://127.0.0.1:9"},
+	} {
+		for k, v := range failure {
+			t.Setenv(k, v)
+		}
+		signFailsCleanly(t, fmt.Sprint(failure))
+		for k := range failure {
+			os.Unsetenv(k)
+		}
+		t.Setenv("SIGSTORE_ID_TOKEN", unexpiredToken)
+	}
+}
+
+// signFailsCleanly asks for a signature every way git and the reference
+// do, and checks that it fails with nothing on standard output and only
+// gitsign's lines on standard error.
+func signFailsCleanly(t *testing.T, failure string) {
+	t.Helper()
 	for _, args := range [][]string{{"--detached-sign", "-s"}, {"-bsau", "x"}, {"--detach-sign", "--sign", "--armor"}} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, streams{in: strings.NewReader("payload"), out: &stdout, err: &stderr})
 		if code == 0 || stdout.Len() != 0 {
-			t.Errorf("%q: exit %d, stdout %q", args, code, stdout.String())
+			t.Errorf("%s %q: exit %d, stdout %q", failure, args, code, stdout.String())
 		}
 		deprecated := strings.Contains(stderr.String(), "gitsign: warning: --detached-sign is deprecated: use --detach-sign\n")
 		if deprecated != (args[0] == "--detached-sign") {

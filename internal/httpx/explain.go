@@ -60,9 +60,12 @@ const (
 	Proxy
 	// Status: the server answered with a status outside 2xx.
 	Status
+	// BadURL: the URL is not an http:// or https:// URL (a setting to fix,
+	// not a server to wait for).
+	BadURL
 )
 
-var classNames = [...]string{"other", "dns", "refused", "unreachable", "timeout", "tls", "proxy", "status"}
+var classNames = [...]string{"other", "dns", "refused", "unreachable", "timeout", "tls", "proxy", "status", "url"}
 
 // String is the class's short name ("dns", "refused", ...).
 func (c Class) String() string {
@@ -158,6 +161,9 @@ func classify(err error) (Class, string) {
 	)
 	if errors.As(err, &se) {
 		return Status, statusWords(se)
+	}
+	if strings.Contains(err.Error(), "unsupported protocol scheme") {
+		return BadURL, "not an http:// or https:// URL"
 	}
 	if errors.As(err, &op) && op.Op == "proxyconnect" {
 		_, why := classify(op.Err)
@@ -358,7 +364,7 @@ func (f *Failure) Hints(setting, timeout string) []string {
 	checkURL := "check the URL: it comes from " + setting
 	var out []string
 	switch f.Class {
-	case DNS, Refused, Unreachable:
+	case DNS, Refused, Unreachable, BadURL:
 		out = append(out, checkURL)
 		if p := proxyFor(f.URL); p == "" && f.Class == DNS {
 			out = append(out, "if this machine reaches the network through a proxy, set HTTPS_PROXY (HTTP_PROXY for http:// URLs) to the proxy's URL")

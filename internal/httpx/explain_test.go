@@ -86,6 +86,8 @@ func TestExplainClasses(t *testing.T) {
 			"cannot reach Fulcio at URL: TLS: its certificate is not for localhost (it is for example.com, *.example.com, 127.0.0.1, ::1)"},
 		{"http server at an https URL", quick(), strings.Replace(plain.URL, "http:", "https:", 1) + "/api", TLS,
 			"cannot reach Fulcio at URL: TLS: the server did not answer in TLS (an http:// server?)"},
+		{"not a web URL", quick(), "fulcio.example/api", BadURL,
+			"cannot reach Fulcio at URL: not an http:// or https:// URL"},
 		{"server error", quick(), plain.URL + "/api", Status,
 			`Fulcio at URL answered 503 Service Unavailable: log is read-only \x1b[31mnow`},
 	} {
