@@ -3,6 +3,10 @@ package gitsign
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // Settings that New refuses because they cannot work together.
@@ -89,5 +93,5 @@ type CommitterMismatchError struct {
 }
 
 func (e *CommitterMismatchError) Error() string {
-	return fmt.Sprintf("the certificate names %v %v, not the committer %q <%s>", e.Emails, e.URIs, e.Name, e.Email)
+	return fmt.Sprintf("the certificate names %s, not the committer %s <%s>", strings.Join(slices.Concat(e.Emails, e.URIs), ", "), printable.Quote(e.Name), e.Email)
 }

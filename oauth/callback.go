@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // ErrStateMismatch means a request to the callback carried a state other
@@ -115,7 +117,7 @@ func listenCallback(redirectURL string) (*callback, error) {
 	}
 	u, err := url.Parse(redirectURL)
 	if err != nil || u.Scheme != "http" || u.Hostname() == "" || u.Port() == "" || u.Fragment != "" {
-		return nil, fmt.Errorf("redirect URL %q must be http://host:port/path (no fragment)", redirectURL)
+		return nil, fmt.Errorf("redirect URL %s must be http://host:port/path (no fragment)", printable.Quote(redirectURL))
 	}
 	ln, err := net.Listen("tcp", u.Host)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gitsign-dev/gitsign/internal/httpx"
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // The variables GitHub Actions sets in a job with `permissions: id-token:
@@ -83,7 +84,7 @@ func githubActionsToken(ctx context.Context, o *Options) (*IDToken, error) {
 		return nil, fmt.Errorf("the GitHub Actions token: %w", err)
 	}
 	if !slices.Contains(tok.Audience, aud) {
-		return nil, fmt.Errorf("the GitHub Actions token is for audience %s, not the %q that was asked for", displayString(strings.Join(tok.Audience, ",")), aud)
+		return nil, fmt.Errorf("the GitHub Actions token is for audience %s, not the %s that was asked for", displayString(strings.Join(tok.Audience, ",")), printable.Quote(aud))
 	}
 	return tok, nil
 }

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitsign-dev/gitsign/internal/printable"
 	"github.com/gitsign-dev/gitsign/internal/syncbuf"
 )
 
@@ -236,7 +237,7 @@ func Get(ctx context.Context, o Options) (*IDToken, error) {
 	}
 	src, ok := sources[name]
 	if !ok {
-		return nil, fmt.Errorf("oauth: unknown token provider %q (want interactive, device, filesystem, envvar or github-actions)", o.Provider)
+		return nil, fmt.Errorf("oauth: unknown token provider %s (want interactive, device, filesystem, envvar or github-actions)", printable.Quote(o.Provider))
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("oauth: %w", context.Cause(ctx))

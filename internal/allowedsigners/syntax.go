@@ -103,9 +103,9 @@ func (s *scanner) options(r *verify.Rule) error {
 		}
 		if s.done() || s.peek() != '=' {
 			if name == "commit" || name == "tag" {
-				return fmt.Errorf(`option %q has no value: to name several object types, quote them: objects="commit,tag"`, name)
+				return fmt.Errorf(`option %s has no value: to name several object types, quote them: objects="commit,tag"`, printable.Quote(name))
 			}
-			return fmt.Errorf("option %q has no value: options are NAME=VALUE", name)
+			return fmt.Errorf("option %s has no value: options are NAME=VALUE", printable.Quote(name))
 		}
 		s.i++ // '='
 		value, err := s.optionValue(name)
@@ -114,14 +114,14 @@ func (s *scanner) options(r *verify.Rule) error {
 		}
 		set, known := setters[name]
 		if !known {
-			return fmt.Errorf("unknown option %q", name)
+			return fmt.Errorf("unknown option %s", printable.Quote(name))
 		}
 		if seen[name] {
-			return fmt.Errorf("option %q is given twice", name)
+			return fmt.Errorf("option %s is given twice", printable.Quote(name))
 		}
 		seen[name] = true
 		if value == "" {
-			return fmt.Errorf("option %q has an empty value", name)
+			return fmt.Errorf("option %s has an empty value", printable.Quote(name))
 		}
 		if err := set(r, value); err != nil {
 			return err
@@ -142,19 +142,19 @@ func (s *scanner) options(r *verify.Rule) error {
 // a comma, a blank or the end of the line.
 func (s *scanner) optionValue(name string) (string, error) {
 	if !s.done() && s.peek() == '"' {
-		v, err := s.quoted(fmt.Sprintf("the value of option %q", name))
+		v, err := s.quoted(fmt.Sprintf("the value of option %s", printable.Quote(name)))
 		if err != nil {
 			return "", err
 		}
 		if !s.done() && !isBlank(s.peek()) && s.peek() != ',' {
-			return "", fmt.Errorf("text right after the quoted value of option %q: separate options with commas", name)
+			return "", fmt.Errorf("text right after the quoted value of option %s: separate options with commas", printable.Quote(name))
 		}
 		return v, nil
 	}
 	start := s.i
 	for !s.done() && !isBlank(s.peek()) && s.peek() != ',' {
 		if s.peek() == '"' {
-			return "", fmt.Errorf("a double quote inside the unquoted value of option %q: quote the whole value", name)
+			return "", fmt.Errorf("a double quote inside the unquoted value of option %s: quote the whole value", printable.Quote(name))
 		}
 		s.i++
 	}

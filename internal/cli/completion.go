@@ -91,7 +91,7 @@ to install it for each shell. Packages usually install these scripts for you.`,
 // noArgs refuses arguments as a mistake in the command line (exit 2).
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) != 0 {
-		return usageError("%s takes no arguments, got %q", cmd.CommandPath(), args)
+		return usageError("%s takes no arguments, got %s", cmd.CommandPath(), quoteAll(args))
 	}
 	return nil
 }

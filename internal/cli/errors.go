@@ -109,9 +109,9 @@ func hintsOf(err error) []string {
 func unknownCommand(cmd *cobra.Command, word string) *exitError {
 	var e *exitError
 	if cmd.HasParent() {
-		e = usageError("unknown command %q for %q", word, cmd.CommandPath())
+		e = usageError("unknown command %s for %s", printable.Quote(word), printable.Quote(cmd.CommandPath()))
 	} else {
-		e = usageError("unknown command %q", word)
+		e = usageError("unknown command %s", printable.Quote(word))
 	}
 	if cmd.SuggestionsMinimumDistance <= 0 {
 		cmd.SuggestionsMinimumDistance = 2
@@ -123,7 +123,7 @@ func unknownCommand(cmd *cobra.Command, word string) *exitError {
 		}
 	}
 	if best != "" {
-		e.hint("did you mean %q?", best)
+		e.hint("did you mean %s?", printable.Quote(best))
 	}
 	return e
 }
@@ -138,12 +138,12 @@ func flagError(cmd *cobra.Command, err error) error {
 		// Not pflag's words, which end in strconv's ("strconv.ParseInt:
 		// parsing "abc": invalid syntax").
 		f := invalid.GetFlag()
-		e.err = fmt.Errorf("--%s takes %s, not \"%s\"", f.Name, flagValueKind(f), printable.String(invalid.GetValue()))
+		e.err = fmt.Errorf("--%s takes %s, not %s", f.Name, flagValueKind(f), printable.Quote(invalid.GetValue()))
 	}
 	var unknown interface{ GetSpecifiedName() string }
 	if errors.As(err, &unknown) && strings.HasPrefix(err.Error(), "unknown flag") {
 		if s := closestFlag(cmd, unknown.GetSpecifiedName()); s != "" {
-			e.hint("did you mean %q?", "--"+s)
+			e.hint("did you mean %s?", printable.Quote("--"+s))
 		}
 	}
 	return e
@@ -261,4 +261,14 @@ func checkedArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// quoteAll shows words a person typed, each quoted as printable.Quote
+// does, separated by spaces.
+func quoteAll(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = printable.Quote(w)
+	}
+	return strings.Join(q, " ")
 }

@@ -80,7 +80,7 @@ func (o *gpgOptions) check(cmd *cobra.Command, args []string) error {
 		return usageError("nothing to do: give --sign (-s) or --detach-sign (-b) to sign, --verify to verify, or a command").
 			hint("see gitsign --help")
 	case o.version && len(args) > 0:
-		return usageError("--version takes no arguments, got %q", args)
+		return usageError("--version takes no arguments, got %s", quoteAll(args))
 	}
 	return nil
 }

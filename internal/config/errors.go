@@ -1,8 +1,9 @@
 package config
 
 import (
-	"strconv"
 	"strings"
+
+	"github.com/gitsign-dev/gitsign/internal/printable"
 )
 
 // redacted replaces the value of a key whose name contains TOKEN or SECRET.
@@ -33,7 +34,7 @@ func (e *Error) Error() string {
 	if e.noValue {
 		return "missing value for " + e.Key + ": " + e.Reason
 	}
-	v := strconv.Quote(e.Value)
+	v := printable.Quote(e.Value)
 	if sensitive(e.Key) {
 		v = redacted
 	}

@@ -87,7 +87,7 @@ func TestErrorMessage(t *testing.T) {
 		want string
 	}{
 		{nil, env("GITSIGN_REKOR_VERSION=3"), `invalid value "3" for GITSIGN_REKOR_VERSION: must be 1 or 2`},
-		{z("gitsign.rekorMode=on\nline"), nil, `invalid value "on\nline" for gitsign.rekorMode: must be "offline" or "online"`},
+		{z("gitsign.rekorMode=on\nline"), nil, `invalid value "on\x0aline" for gitsign.rekorMode: must be "offline" or "online"`},
 		{z("gitsign.issuer"), nil, "missing value for gitsign.issuer: only boolean keys may be given without a value"},
 	}
 	for _, tt := range tests {
