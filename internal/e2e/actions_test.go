@@ -269,7 +269,7 @@ func TestActionsTokenRefused(t *testing.T) {
 
 	// A request token the service does not know (a job that has ended).
 	r := loginRepo(t, "ACTIONS_ID_TOKEN_REQUEST_URL="+j.requestURL, "ACTIONS_ID_TOKEN_REQUEST_TOKEN=job-"+randomHex(t, 24))
-	mustFail(t, r, "requesting a token from GitHub Actions")
+	mustFail(t, r, "the GitHub Actions token service at "+j.requestURL)
 
 	// A token for another audience: the service hands it out, Fulcio,
 	// whose client id is sigstore, refuses it.

@@ -443,10 +443,15 @@ func (p *pending) wait(limit time.Duration) error {
 }
 
 // waitLog waits for re to match gitsign's log and returns its first group.
+// logStamp is the time at the start of a line of GITSIGN_LOG.
+var logStamp = regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z `)
+
 func waitLog(t *testing.T, r *repo, re *regexp.Regexp) string {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if m := re.FindStringSubmatch(r.readLog()); m != nil {
+		// Without the time each line of the log starts with, the text
+		// reads as the terminal showed it.
+		if m := re.FindStringSubmatch(logStamp.ReplaceAllString(r.readLog(), "")); m != nil {
 			return m[1]
 		}
 		if time.Now().After(deadline) {
