@@ -59,6 +59,16 @@ var exitStatus = map[string][][2]string{
 		{"1", "The TUF repository failed, or did not answer within --timeout."},
 		{"2", "A bad flag (--mirror without --root, a --timeout not above 0) or an invalid setting."},
 	},
+	"gitsign-setup": {
+		{"0", "git and the agent are set up (or, with --undo, put back), or there was nothing to change."},
+		{"1", "git config, systemctl or launchctl failed."},
+		{"2", "A mistake in the command line or the setup: --global with --local, --local outside a git repository, an invalid setting."},
+	},
+	"gitsign-doctor": {
+		{"0", "No check failed; warnings may have been printed."},
+		{"1", "At least one check failed: its line says what is wrong and how to fix it."},
+		{"2", "A mistake in the command line."},
+	},
 	"gitsign-credential-cache": {
 		{"0", "The agent stopped cleanly (SIGTERM or SIGINT), or --help or --version was given."},
 		{"1", "The agent could not listen (another agent on the socket, a directory other users can write to) or stopped on an error."},
@@ -96,6 +106,14 @@ func extraSections(page string) string {
 		filesSection(r)
 	case "gitsign-credential-cache":
 		agentSections(r)
+	case "gitsign-setup":
+		r.section("FILES")
+		r.item(bold("~/.config/gitsign/setup.json"),
+			"What gitsign setup changed (each git config key with its previous values, the files it wrote, the services it enabled), so that --undo puts back only that: gitsign/setup.json in the user's config directory ($XDG_CONFIG_HOME or ~/.config on Linux, ~/Library/Application Support on macOS).")
+		r.item(bold("~/.config/systemd/user/gitsign-credential-cache.socket")+", "+bold(".service"),
+			"The agent's systemd user units, written by gitsign setup where a user manager runs, naming the agent where it is installed.")
+		r.item(bold("~/Library/LaunchAgents"),
+			"On macOS, the agent's LaunchAgent io.github.gitsign-dev.gitsign-credential-cache.plist, written and loaded by gitsign setup.")
 	}
 	return r.String()
 }
