@@ -41,7 +41,7 @@ does. --offline skips the checks that need the network.`,
 			return runDoctor(cmd, s, offline, asJSON)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, `print one JSON object: {"schema":1,"ok":...,"checks":[{"name","status","summary","hints"}]}`)
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print one JSON object, {"schema":1,"ok":...,"checks":[...]}, a result per check (fields: docs/json.md)`)
 	cmd.Flags().BoolVar(&offline, "offline", false, "skip the checks that need the network (services and clock)")
 	return cmd
 }
