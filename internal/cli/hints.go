@@ -132,8 +132,8 @@ func cacheHints(e *cache.UnavailableError) []string {
 	}
 	if def, err := cache.DefaultSocketPath(); err == nil && def == e.Socket {
 		return []string{
-			"start the agent: gitsign-credential-cache &",
-			"or let systemd start it when needed (units in contrib/systemd): systemctl --user enable --now gitsign-credential-cache.socket",
+			"gitsign setup starts it the platform's way (a systemd user socket, a launchd agent), once for good",
+			"or start it for this session: gitsign-credential-cache &",
 		}
 	}
 	if path, ok := printable.ShellQuote(e.Socket); ok {
