@@ -187,7 +187,7 @@ test-clone:
 ## sweep: the whole mutation sweep (verify/sweep_test.go): every byte of
 ## every vector's signature changed six ways, and every field of its CMS,
 ## log entry, checkpoint and timestamp token changed, dropped and
-## duplicated; each must be refused but the variants the README lists.
+## duplicated; each must be refused but the variants docs/security.md lists.
 ## make test runs all but the bytes, and a sample of those.
 .PHONY: sweep
 sweep:
