@@ -23,6 +23,7 @@ import (
 
 	"github.com/gitsign-dev/gitsign/internal/httpx"
 	"github.com/gitsign-dev/gitsign/internal/printable"
+	"github.com/gitsign-dev/gitsign/internal/suggest"
 )
 
 // exitError carries a process exit code, and hints for the person,
@@ -118,7 +119,7 @@ func unknownCommand(cmd *cobra.Command, word string) *exitError {
 	}
 	best := ""
 	for _, s := range cmd.SuggestionsFor(word) {
-		if best == "" || editDistance(word, s) < editDistance(word, best) {
+		if best == "" || suggest.Distance(word, s) < suggest.Distance(word, best) {
 			best = s
 		}
 	}
@@ -175,7 +176,7 @@ func closestFlag(cmd *cobra.Command, name string) string {
 			return
 		}
 		seen[f.Name] = true
-		d := editDistance(name, f.Name)
+		d := suggest.Distance(name, f.Name)
 		if len(name) >= 3 && strings.HasPrefix(f.Name, name) {
 			d = min(d, 1)
 		}
@@ -186,27 +187,6 @@ func closestFlag(cmd *cobra.Command, name string) string {
 	cmd.Flags().VisitAll(try)
 	cmd.InheritedFlags().VisitAll(try)
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // prepare gives every command of root the same manners: wrong words and

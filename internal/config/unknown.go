@@ -5,6 +5,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/gitsign-dev/gitsign/internal/suggest"
 )
 
 // LoadChecked is [Load] that also lists the unknown gitsign.* keys (see
@@ -91,7 +93,7 @@ func SuggestKey(key string) string {
 	name = squash(name)
 	best, bestDist := "", maxSuggestDistance(name)+1
 	try := func(key, candidate string) {
-		d := editDistance(name, squash(candidate))
+		d := suggest.Distance(name, squash(candidate))
 		if d < bestDist {
 			best, bestDist = key, d
 		}
@@ -122,7 +124,7 @@ func SuggestVariable(name string) string {
 		names = append(names, v.name)
 	}
 	for _, candidate := range names {
-		if d := editDistance(n, squash(candidate)); d < bestDist {
+		if d := suggest.Distance(n, squash(candidate)); d < bestDist {
 			best, bestDist = candidate, d
 		}
 	}
@@ -167,27 +169,6 @@ func squash(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // unknownKeySettings describes the unknown gitsign.* keys in gitConfigZ

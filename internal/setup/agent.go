@@ -166,10 +166,17 @@ func (s *session) removeFile(r FileRecord) (bool, error) {
 }
 
 // writeFile writes body to path (0644) through a temporary file and a
-// rename, making the directory when needed.
+// rename, making the directory (0755) when needed.
 func writeFile(path string, body []byte) error {
+	return writeAtomic(path, body, 0o755, 0o644)
+}
+
+// writeAtomic writes body to path with mode through a temporary file in
+// the same directory and a rename, so that path holds either the old
+// bytes or the new ones; it makes the directory with dirMode if needed.
+func writeAtomic(path string, body []byte, dirMode, mode os.FileMode) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
@@ -178,7 +185,7 @@ func writeFile(path string, body []byte) error {
 	}
 	_, err = tmp.Write(body)
 	if err == nil {
-		err = tmp.Chmod(0o644)
+		err = tmp.Chmod(mode)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

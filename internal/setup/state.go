@@ -98,25 +98,7 @@ func (st *State) save(path string) error {
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("setup: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".setup-*.json")
-	if err != nil {
-		return fmt.Errorf("setup: %w", err)
-	}
-	_, err = tmp.Write(append(b, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("setup: writing %s: %w", path, err)
-	}
-	return nil
+	return writeAtomic(path, append(b, '\n'), 0o700, 0o600)
 }
 
 func (st *State) config(scope, key string) *ConfigRecord {
