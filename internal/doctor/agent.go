@@ -39,8 +39,10 @@ func checkAgent(o Options, cfg *config.Config) Check {
 	switch {
 	case err == nil:
 	case errors.Is(err, fs.ErrNotExist) && cfg.Cache == cache.ModeAuto && cfg.CredentialCache == "":
-		return check(name, OK, "no credential cache agent at "+socket+": each signature logs in",
-			"to log in once for many commits: gitsign-credential-cache &")
+		// Signing works, but a rebase logs in once per commit.
+		return check(name, Warn, "no credential cache agent at "+socket+": each signature logs in",
+			"to log in once for many commits, gitsign setup starts the agent the platform's way; or run gitsign-credential-cache &",
+			"or, to log in every time on purpose: git config --global gitsign.cache off")
 	case errors.Is(err, fs.ErrNotExist):
 		return check(name, Warn, "no credential cache agent is running at "+socket+": each signature logs in, with a warning", start)
 	case errors.Is(err, syscall.ECONNREFUSED):
