@@ -38,10 +38,9 @@ func newRoot(s streams) *cobra.Command {
 		Short: "Keyless git commit and tag signing with Sigstore",
 		Long: `gitsign signs git commits and tags keylessly with Sigstore.
 
-Set it up in a repository (or with --global):
-  git config gpg.x509.program gitsign
-  git config gpg.format x509
-  git config commit.gpgsign true     # and tag.gpgsign true
+Set it up once for your account (gitsign doctor then checks the setup):
+  gitsign setup      # gpg.format, gpg.x509.program, commit.gpgsign and
+                     # tag.gpgsign in git config, and the credential cache
 
 git then runs it as: gitsign --status-fd=2 -bsau <key>  (payload on stdin,
 signature on stdout). Each signature gets an OIDC login (browser, device or
