@@ -186,7 +186,9 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	}
 	tm, err := loadTrust(cfg, f.trustedRoot)
 	if err != nil {
-		return err
+		// Trust material that cannot be read is the setup's mistake,
+		// found before any object is read.
+		return &exitError{code: 2, err: err}
 	}
 	v, err := verify.New(tm, verify.Options{Policy: policy, Log: rekorLog(cfg)})
 	if err != nil {

@@ -58,7 +58,7 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	}
 	tm, err := loadTrust(cfg, "")
 	if err != nil {
-		return errsig(1, err)
+		return errsig(2, err) // the setup's mistake, as an invalid setting is
 	}
 	v, err := verify.New(tm, verify.Options{Policy: policy, AnyIdentityUnsafe: !policy.Configured(), Log: rekorLog(cfg)})
 	if err != nil {

@@ -35,14 +35,14 @@ var exitStatus = map[string][][2]string{
 		{"1", "Failure: a signature that did not verify, a login or a server that failed or refused."},
 		{"2", "A mistake in the command line or the setup, reported before any work: an unknown command or flag, " +
 			"a wrong number of arguments, a flag value that does not parse, an invalid setting, an identity policy " +
-			"or allowed-signers file that cannot be applied, a revision name git finds in more than one place, " +
-			"or gitsign verify or verify-tag outside a git repository."},
+			"or allowed-signers file that cannot be applied, trust material (trusted root, pinned keys) that cannot be read, " +
+			"a revision name git finds in more than one place, or gitsign verify or verify-tag outside a git repository."},
 	},
 	"gitsign-verify": {
 		{"0", "Every commit the revisions and ranges name verified; with --allow-empty, also when they name none."},
 		{"1", "A commit did not verify, or the ranges name no commit at all (nothing to verify) without --allow-empty."},
 		{"2", "A mistake in the command line or the setup, as in gitsign(1): among them a policy that cannot be " +
-			"applied, a revision name git finds in more than one place, no git repository."},
+			"applied, trust material that cannot be read, a revision name git finds in more than one place, no git repository."},
 	},
 	"gitsign-verify-tag": {
 		{"0", "Every tag named verified."},
