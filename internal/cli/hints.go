@@ -40,6 +40,8 @@ func knownHints(err error) []string {
 		return cacheHints(ue)
 	case errors.Is(err, cache.ErrAgentUnsupported):
 		return []string{"use the OS keyring instead: git config --global gitsign.cache keyring"}
+	case errors.Is(err, errClientSecretFile):
+		return []string{"it is named by git config gitsign.clientSecretFile or GITSIGN_OIDC_CLIENT_SECRET_FILE: fix the path, or unset it for a public client"}
 	case errors.Is(err, gitsign.ErrNeedsTimestampAuthority):
 		return []string{"set GITSIGN_TIMESTAMP_SERVER_URL (gitsign.timestampServerURL) to a timestamp authority"}
 	case errors.Is(err, gitsign.ErrOnlineNeedsRekorV1):
@@ -221,7 +223,7 @@ func signExitCode(err error) int {
 	switch {
 	case errors.As(err, &oe), errors.As(err, &ce),
 		errors.Is(err, gitsign.ErrNeedsTimestampAuthority), errors.Is(err, gitsign.ErrOnlineNeedsRekorV1),
-		errors.Is(err, oauth.ErrUnsupportedProvider),
+		errors.Is(err, oauth.ErrUnsupportedProvider), errors.Is(err, errClientSecretFile),
 		errors.As(err, &hf) && hf.Class == httpx.BadURL:
 		return 2
 	}

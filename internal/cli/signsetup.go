@@ -108,13 +108,17 @@ func (t *configTokens) Token(ctx context.Context) (*oauth.IDToken, error) {
 }
 
 // clientSecret reads the OIDC client secret file, when one is set.
+// errClientSecretFile is a client secret file that cannot be read: the
+// setup's mistake (exit 2), like an invalid setting.
+var errClientSecretFile = errors.New("cannot read the OIDC client secret file")
+
 func clientSecret(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("reading the OIDC client secret file: %w", err)
+		return "", fmt.Errorf("%w: %w", errClientSecretFile, err)
 	}
 	return strings.TrimSpace(string(b)), nil
 }

@@ -76,7 +76,7 @@ func TestConfigTokens(t *testing.T) {
 	}
 
 	cfg.ClientSecretFile = filepath.Join(t.TempDir(), "missing")
-	if _, err := ts.Token(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "reading the OIDC client secret file: ") {
+	if _, err := ts.Token(context.Background()); err == nil || !errors.Is(err, errClientSecretFile) {
 		t.Errorf("missing secret file: %v", err)
 	}
 	if err := os.WriteFile(cfg.ClientSecretFile, []byte(" s3cret \n"), 0o600); err != nil {
