@@ -73,6 +73,20 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("split(join(split(%q))) = %+v; want %+v", data, again, entries)
 		}
 
+		// The unknown keys are gitsign's, read by no setting, each once,
+		// and a suggestion is always a key some setting reads.
+		seen := map[string]bool{}
+		for _, u := range UnknownKeys(data) {
+			k := lowerASCII(u.Key)
+			if !strings.HasPrefix(k, "gitsign.") || seen[k] || settingByKey[k] != nil || multiByKey[k] != nil {
+				t.Fatalf("UnknownKeys(%q) lists %q", data, u.Key)
+			}
+			seen[k] = true
+			if s := lowerASCII(u.Suggestion); s != "" && settingByKey[s] == nil && multiByKey[s] == nil {
+				t.Fatalf("UnknownKeys(%q) suggests %q for %q, which no setting reads", data, u.Suggestion, u.Key)
+			}
+		}
+
 		c1, err1 := Parse(data, lookup)
 		c2, err2 := Parse(enc, lookup)
 		if (err1 == nil) != (err2 == nil) {
