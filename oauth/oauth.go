@@ -1,15 +1,17 @@
 // Package oauth obtains OIDC identity tokens for keyless signing: from the
 // SIGSTORE_ID_TOKEN environment variable, from a token file, from GitHub
-// Actions' token endpoint, by running the OAuth 2.0 authorization-code flow
-// (PKCE S256, state and nonce) in the user's browser, or by the device
-// authorization grant (RFC 8628) for machines without a browser.
+// Actions' token endpoint, from the Buildkite agent of a Buildkite job
+// (buildkite-agent oidc request-token), from the GCE/GKE metadata server,
+// by running the OAuth 2.0 authorization-code flow (PKCE S256, state and
+// nonce) in the user's browser, or by the device authorization grant
+// (RFC 8628) for machines without a browser.
 //
 // It is not a general OAuth client: it never refreshes tokens, never caches
 // them and never writes them anywhere. Ambient tokens (environment, file,
-// GitHub Actions) are only decoded (ParseUnverified); their signature is
-// checked by the certificate authority (Fulcio) that receives them. Tokens
-// from the browser and device flows are fully verified (signature, issuer,
-// audience, expiry, nonce).
+// GitHub Actions, Buildkite, metadata server) are only decoded
+// (ParseUnverified); their signature is checked by the certificate
+// authority (Fulcio) that receives them. Tokens from the browser and device
+// flows are fully verified (signature, issuer, audience, expiry, nonce).
 //
 // The package words nothing for a person: what the person must be told (the
 // URL to open, the device code) reaches Options.Notify as a Notice, and
@@ -189,16 +191,16 @@ func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupport
 type source func(ctx context.Context, o *Options) (*IDToken, error)
 
 var sources = map[string]source{
-	ProviderEnvVar:        envToken,
-	ProviderFilesystem:    fileToken,
-	ProviderGitHubActions: githubActionsToken,
-	ProviderInteractive:   interactiveToken,
-	ProviderDevice:        deviceToken,
+	ProviderEnvVar:                 envToken,
+	ProviderFilesystem:             fileToken,
+	ProviderGitHubActions:          githubActionsToken,
+	ProviderInteractive:            interactiveToken,
+	ProviderDevice:                 deviceToken,
+	ProviderBuildkite:              buildkiteToken,
+	ProviderGoogleWorkloadIdentity: googleWorkloadIdentityToken,
 	// Accepted by the configuration for compatibility with the reference.
-	"buildkite-agent":          unsupported("buildkite-agent"),
-	"spiffe":                   unsupported("spiffe"),
-	"google-workload-identity": unsupported("google-workload-identity"),
-	"google-impersonate":       unsupported("google-impersonate"),
+	"spiffe":             unsupported("spiffe"),
+	"google-impersonate": unsupported("google-impersonate"),
 }
 
 func unsupported(name string) source {
@@ -237,7 +239,7 @@ func Get(ctx context.Context, o Options) (*IDToken, error) {
 	}
 	src, ok := sources[name]
 	if !ok {
-		return nil, fmt.Errorf("oauth: unknown token provider %s (want interactive, device, filesystem, envvar or github-actions)", printable.Quote(o.Provider))
+		return nil, fmt.Errorf("oauth: unknown token provider %s (want interactive, device, filesystem, envvar, github-actions, buildkite-agent or google-workload-identity)", printable.Quote(o.Provider))
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("oauth: %w", context.Cause(ctx))

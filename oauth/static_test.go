@@ -182,7 +182,7 @@ func TestHeadless(t *testing.T) {
 }
 
 func TestUnsupportedAndUnknownProviders(t *testing.T) {
-	for _, name := range []string{"buildkite-agent", "spiffe", "google-workload-identity", "google-impersonate"} {
+	for _, name := range []string{"spiffe", "google-impersonate"} {
 		_, err := Get(context.Background(), Options{Provider: name})
 		if !errors.Is(err, ErrUnsupportedProvider) || !strings.Contains(err.Error(), "token provider "+name+" is not supported yet") {
 			t.Errorf("%s: %v", name, err)

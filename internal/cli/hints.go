@@ -149,7 +149,7 @@ func tokenHints(e *oauth.SourceError) []string {
 	var expired *oauth.ExpiredError
 	switch {
 	case errors.Is(e, oauth.ErrUnsupportedProvider):
-		return []string{"gitsign gets tokens from interactive, device, filesystem, envvar or github-actions: set gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER) to one of them, or unset it"}
+		return []string{"gitsign gets tokens from interactive, device, filesystem, envvar, github-actions, buildkite-agent or google-workload-identity: set gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER) to one of them, or unset it"}
 	case errors.Is(e, oauth.ErrLoginTimeout):
 		return []string{"open the login URL shown above in a browser, or sign in with a code on another device: gitsign.tokenProvider=device"}
 	case errors.Is(e, oauth.ErrDeviceCodeExpired):
@@ -160,6 +160,12 @@ func tokenHints(e *oauth.SourceError) []string {
 		return []string{oauth.EnvIDToken + " holds an expired token: set a fresh one, or unset it to log in"}
 	case e.Provider == oauth.ProviderEnvVar && errors.Is(e, oauth.ErrNotJWT):
 		return []string{oauth.EnvIDToken + " must hold an OIDC identity token (a JWT)"}
+	case e.Provider == oauth.ProviderBuildkite && errors.Is(e, oauth.ErrNoToken):
+		return []string{"the buildkite-agent provider works in the steps of a Buildkite job; elsewhere, unset gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER)"}
+	case errors.Is(e, oauth.ErrNoBuildkiteAgent):
+		return []string{"install buildkite-agent in the job's image, or put its token in " + oauth.EnvIDToken + ": buildkite-agent oidc request-token --audience sigstore"}
+	case errors.Is(e, oauth.ErrNoMetadataServer):
+		return []string{"google-workload-identity works on Google Cloud (Compute Engine, GKE with Workload Identity, Cloud Run, Cloud Build); elsewhere, unset gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER)"}
 	case e.Provider == oauth.ProviderFilesystem && errors.As(e, &expired):
 		return []string{"the token file (gitsign.tokenFile, GITSIGN_TOKEN_FILE) holds an expired token: replace it with a fresh one"}
 	}
