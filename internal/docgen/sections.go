@@ -215,6 +215,10 @@ func environmentSection(r *roff) {
 	}
 	r.item(bold(oauth.EnvActionsRequestURL)+", "+bold(oauth.EnvActionsRequestToken),
 		"Set by GitHub Actions in a job with the id-token: write permission: the automatic token provider then gets the ID token from GitHub's token service.")
+	r.item(bold(oauth.EnvBuildkiteAgentToken),
+		"Set by the Buildkite agent in each job: the buildkite-agent token provider requires it, and runs buildkite-agent oidc request-token.")
+	r.item(bold(oauth.EnvGCEMetadataHost),
+		"The host of the GCE/GKE metadata server the google-workload-identity token provider asks (metadata.google.internal when unset), as in Google's libraries.")
 }
 
 // filesSection lists the files gitsign reads and writes.
