@@ -82,10 +82,10 @@ func knownHints(err error) []string {
 
 // serviceSettings name what sets each service's URL.
 var serviceSettings = map[httpx.Service]string{
-	httpx.Fulcio:        "git config gitsign.fulcio or GITSIGN_FULCIO_URL",
-	httpx.Rekor:         "git config gitsign.rekor or GITSIGN_REKOR_URL",
-	httpx.TSA:           "git config gitsign.timestampServerURL or GITSIGN_TIMESTAMP_SERVER_URL",
-	httpx.Issuer:        "git config gitsign.issuer or GITSIGN_OIDC_ISSUER",
+	httpx.Fulcio:        config.SetBy("gitsign.fulcio"),
+	httpx.Rekor:         config.SetBy("gitsign.rekor"),
+	httpx.TSA:           config.SetBy("gitsign.timestampServerURL"),
+	httpx.Issuer:        config.SetBy("gitsign.issuer"),
 	httpx.GitHubActions: "the job (ACTIONS_ID_TOKEN_REQUEST_URL)",
 	httpx.TUF:           "gitsign initialize --mirror",
 }

@@ -171,3 +171,18 @@ var docs = map[string]Doc{
 	"GITSIGN_ENABLE_SIGSTORE_GO": {Kind: "boolean",
 		Text: "Accepted and ignored, for the reference implementation's setups: gitsign has one signing and verification path."},
 }
+
+// SetBy names, for a message, what sets the single-valued setting key:
+// "git config KEY or VAR", VAR the variable that wins (e.g. "git config
+// gitsign.fulcio or GITSIGN_FULCIO_URL"), or "git config KEY" when no
+// variable sets it.
+func SetBy(key string) string {
+	s, ok := settingByKey[lowerASCII(key)]
+	if !ok {
+		panic("config.SetBy: no setting " + key)
+	}
+	if len(s.env) == 0 {
+		return "git config " + s.key
+	}
+	return "git config " + s.key + " or " + s.env[len(s.env)-1]
+}

@@ -76,17 +76,17 @@ func checkNetwork(ctx context.Context, o Options, cfg *config.Config) []Check {
 // servicesOf lists the servers signing needs with cfg.
 func servicesOf(o Options, cfg *config.Config) []service {
 	token := tokenGiven(o, cfg)
-	rekor := service{name: "rekor", svc: httpx.Rekor, url: join(cfg.Rekor, "/api/v1/log"), setting: "git config gitsign.rekor or GITSIGN_REKOR_URL"}
+	rekor := service{name: "rekor", svc: httpx.Rekor, url: join(cfg.Rekor, "/api/v1/log"), setting: config.SetBy("gitsign.rekor")}
 	if cfg.RekorVersion == 2 {
 		rekor.url, rekor.anyAnswer = cfg.Rekor, true
 	}
 	out := []service{
-		{name: "issuer", svc: httpx.Issuer, url: join(cfg.Issuer, "/.well-known/openid-configuration"), setting: "git config gitsign.issuer or GITSIGN_OIDC_ISSUER", optional: token},
-		{name: "fulcio", svc: httpx.Fulcio, url: join(cfg.Fulcio, "/api/v2/trustBundle"), setting: "git config gitsign.fulcio or GITSIGN_FULCIO_URL"},
+		{name: "issuer", svc: httpx.Issuer, url: join(cfg.Issuer, "/.well-known/openid-configuration"), setting: config.SetBy("gitsign.issuer"), optional: token},
+		{name: "fulcio", svc: httpx.Fulcio, url: join(cfg.Fulcio, "/api/v2/trustBundle"), setting: config.SetBy("gitsign.fulcio")},
 		rekor,
 	}
 	if cfg.TimestampURL != "" {
-		out = append(out, service{name: "tsa", svc: httpx.TSA, url: cfg.TimestampURL, setting: "git config gitsign.timestampServerURL or GITSIGN_TIMESTAMP_SERVER_URL", anyAnswer: true})
+		out = append(out, service{name: "tsa", svc: httpx.TSA, url: cfg.TimestampURL, setting: config.SetBy("gitsign.timestampServerURL"), anyAnswer: true})
 	}
 	return out
 }
