@@ -107,11 +107,11 @@ func (t *configTokens) Token(ctx context.Context) (*oauth.IDToken, error) {
 	return tok, nil
 }
 
-// clientSecret reads the OIDC client secret file, when one is set.
 // errClientSecretFile is a client secret file that cannot be read: the
 // setup's mistake (exit 2), like an invalid setting.
 var errClientSecretFile = errors.New("cannot read the OIDC client secret file")
 
+// clientSecret reads the OIDC client secret file, when one is set.
 func clientSecret(path string) (string, error) {
 	if path == "" {
 		return "", nil
