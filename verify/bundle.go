@@ -13,6 +13,7 @@ import (
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -23,6 +24,7 @@ import (
 	"github.com/gitsign-dev/gitsign/internal/cms"
 	"github.com/gitsign-dev/gitsign/internal/gpg"
 	"github.com/gitsign-dev/gitsign/internal/rekor"
+	"github.com/gitsign-dev/gitsign/internal/tsa"
 )
 
 // verifyBundle has sigstore-go verify the signature as a bundle (the log
@@ -30,7 +32,7 @@ import (
 // and identity), then checks the certificate's SCT and what sigstore-go
 // does not know: which policy rules cover this object type and their
 // validity windows.
-func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte, artifact []byte, objectType string) (*Result, error) {
+func (v *Verifier) verifyBundle(cert *x509.Certificate, content content, tle *protorekor.TransparencyLogEntry, timestamps [][]byte, artifact []byte, objectType string) (*Result, error) {
 	verifier := v.plain
 	if len(timestamps) > 0 {
 		var err error
@@ -57,7 +59,13 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 	}
 	// sigstore-go asks the bundle some questions more than once; the
 	// entity answers each once (entity.go).
-	out, err := verifier.Verify(ent, sgverify.NewPolicy(sgverify.WithArtifact(bytes.NewReader(artifact)), policyOpts...))
+	artifactOpt := sgverify.WithArtifact(bytes.NewReader(artifact))
+	if content.env != nil {
+		// The envelope's payload is what is signed; the caller checks
+		// what it says (VerifyEnvelope's contract).
+		artifactOpt = sgverify.WithoutArtifactUnsafe()
+	}
+	out, err := verifier.Verify(ent, sgverify.NewPolicy(artifactOpt, policyOpts...))
 	if err != nil {
 		var idErr *sgverify.ErrNoMatchingCertificateIdentity
 		if errors.As(err, &idErr) {
@@ -138,7 +146,7 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content *protocommon.Mes
 // bundle afterwards. TestNewBundleDifferential checks, over every vector
 // and every mutation of the sweep, that this refuses at least everything
 // bundle.NewBundle refuses; rerun it on each sigstore-go upgrade.
-func newBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte) (*entity, error) {
+func newBundle(cert *x509.Certificate, content content, tle *protorekor.TransparencyLogEntry, timestamps [][]byte) (*entity, error) {
 	pb := protoBundle(cert, content, nil, timestamps)
 	if _, err := bundle.NewBundle(pb); err != nil {
 		return nil, err
@@ -160,13 +168,17 @@ func newBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tl
 // protoBundle is the protobuf bundle of one signature: a v0.3 bundle with
 // the leaf certificate, the message signature, the log entry (when not
 // nil) and any timestamps.
-func protoBundle(cert *x509.Certificate, content *protocommon.MessageSignature, tle *protorekor.TransparencyLogEntry, timestamps [][]byte) *protobundle.Bundle {
+func protoBundle(cert *x509.Certificate, content content, tle *protorekor.TransparencyLogEntry, timestamps [][]byte) *protobundle.Bundle {
 	pb := &protobundle.Bundle{
 		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
 		VerificationMaterial: &protobundle.VerificationMaterial{
 			Content: &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: cert.Raw}},
 		},
-		Content: &protobundle.Bundle_MessageSignature{MessageSignature: content},
+	}
+	if content.env != nil {
+		pb.Content = &protobundle.Bundle_DsseEnvelope{DsseEnvelope: content.env}
+	} else {
+		pb.Content = &protobundle.Bundle_MessageSignature{MessageSignature: content.msg}
 	}
 	if tle != nil {
 		pb.VerificationMaterial.TlogEntries = []*protorekor.TransparencyLogEntry{tle}
@@ -211,12 +223,19 @@ func (v *Verifier) entryProblem(tle *protorekor.TransparencyLogEntry) string {
 	return ""
 }
 
-func messageSignature(artifact, sig []byte) *protocommon.MessageSignature {
+// content is what a bundle says was signed: a message signature over an
+// artifact (commits and tags) or a DSSE envelope (attestations).
+type content struct {
+	msg *protocommon.MessageSignature
+	env *protodsse.Envelope
+}
+
+func messageSignature(artifact, sig []byte) content {
 	digest := sha256.Sum256(artifact)
-	return &protocommon.MessageSignature{
+	return content{msg: &protocommon.MessageSignature{
 		MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest[:]},
 		Signature:     sig,
-	}
+	}}
 }
 
 // embeddedEntry decodes the log entry embedded in the signature, rebuilds
@@ -259,12 +278,7 @@ func embeddedEntry(raw, attrs []byte, p *cms.Parsed) (*protorekor.TransparencyLo
 
 // timeStampResp wraps a TimeStampToken in the TimeStampResp (status
 // granted) that sigstore-go reads.
-func timeStampResp(token []byte) []byte {
-	granted := []byte{0x30, 0x03, 0x02, 0x01, 0x00}
-	body := append(granted, token...)
-	out, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
-	return out
-}
+func timeStampResp(token []byte) []byte { return tsa.Response(token) }
 
 func orAny(objectType string) string {
 	if objectType == "" {

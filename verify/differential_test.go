@@ -7,7 +7,6 @@ import (
 	"encoding/asn1"
 	"testing"
 
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"google.golang.org/protobuf/proto"
@@ -72,7 +71,7 @@ func TestNewBundleDifferential(t *testing.T) {
 // bundleInput is what verifyBundle builds a bundle from.
 type bundleInput struct {
 	cert       *x509.Certificate
-	content    *protocommon.MessageSignature
+	content    content
 	tle        *protorekor.TransparencyLogEntry
 	timestamps [][]byte
 }

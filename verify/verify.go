@@ -31,7 +31,6 @@ import (
 	"strings"
 	"time"
 
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
@@ -227,7 +226,7 @@ func (v *Verifier) verify(ctx context.Context, typ string, payload, sig []byte, 
 		timestamps = append(timestamps, timeStampResp(tok))
 	}
 	var (
-		content  *protocommon.MessageSignature
+		content  content
 		tle      *protorekor.TransparencyLogEntry
 		artifact []byte
 		raw      = p.UnsignedAttribute(rekor.OIDTransparencyLogEntry)

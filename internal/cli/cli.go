@@ -70,6 +70,7 @@ tags; gitsign show describes a signature, to write a policy from.`,
 	o.register(root)
 	root.AddCommand(newVersionCommand(s), newVerifyCommand(s), newVerifyTagCommand(s), newInitializeCommand(s))
 	root.AddCommand(newShowCommand(s), newPreReceiveCommand(s))
+	root.AddCommand(newAttestCommand(s), newVerifyAttestationCommand(s))
 	root.AddCommand(newCacheCommand(s))
 	root.AddCommand(newDoctorCommand(s))
 	root.AddCommand(newSetupCommand(s))

@@ -36,34 +36,9 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	if err != nil {
 		return err
 	}
-	msgs := openMessages(cfg.LogPath)
+	msgs, fb, fail := signSession(cfg)
 	defer msgs.Close()
 	warnUnknownKeys(unknownKeys, msgs.Warnf, msgs.Hintf)
-	hints := func(err error) {
-		for _, h := range hintsOf(err) {
-			msgs.Hintf("%s", h)
-		}
-	}
-	fail := func(err error) error {
-		msgs.Errorf("%s", errorLine(err))
-		hints(err)
-		return &exitError{code: signExitCode(err), err: errReported}
-	}
-	fb := signFeedback{
-		notify:   loginNotices(msgs.Terminal(), func(h string) { msgs.Hintf("%s", h) }),
-		terminal: msgs.Terminal(),
-		// A device code in GITSIGN_LOG can be read there as it comes.
-		noTerminal: !msgs.HasTerminal() && cfg.LogPath == "",
-		step:       msgs.Step,
-		warn: func(err error) {
-			msgs.Warnf("%s", cacheWarning(err))
-			if errors.As(err, new(*cache.KeyringError)) {
-				// The session says it at most once a day (cache.Session).
-				msgs.Hintf("this note is shown once a day")
-			}
-			hints(err)
-		},
-	}
 
 	payload, err := readPayload(args, s.in)
 	if err != nil {
@@ -107,6 +82,40 @@ func (o *gpgOptions) runSign(cmd *cobra.Command, args []string, s streams) error
 	}
 	reportSigned(msgs, sig, cfg.RekorMode.String())
 	return nil
+}
+
+// signSession opens what a signing run talks to people through: the
+// terminal, standard error and the log (msgs, which the caller closes),
+// the feedback of the login and the cache (fb), and fail, which reports
+// an error with its hints and returns the exit error for it.
+func signSession(cfg *config.Config) (msgs *tty.Messages, fb signFeedback, fail func(error) error) {
+	msgs = openMessages(cfg.LogPath)
+	hints := func(err error) {
+		for _, h := range hintsOf(err) {
+			msgs.Hintf("%s", h)
+		}
+	}
+	fail = func(err error) error {
+		msgs.Errorf("%s", errorLine(err))
+		hints(err)
+		return &exitError{code: signExitCode(err), err: errReported}
+	}
+	fb = signFeedback{
+		notify:   loginNotices(msgs.Terminal(), func(h string) { msgs.Hintf("%s", h) }),
+		terminal: msgs.Terminal(),
+		// A device code in GITSIGN_LOG can be read there as it comes.
+		noTerminal: !msgs.HasTerminal() && cfg.LogPath == "",
+		step:       msgs.Step,
+		warn: func(err error) {
+			msgs.Warnf("%s", cacheWarning(err))
+			if errors.As(err, new(*cache.KeyringError)) {
+				// The session says it at most once a day (cache.Session).
+				msgs.Hintf("this note is shown once a day")
+			}
+			hints(err)
+		},
+	}
+	return msgs, fb, fail
 }
 
 // selfChecks says whether selfCheck runs for this configuration.

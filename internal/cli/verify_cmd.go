@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gitsign-dev/gitsign/internal/allowedsigners"
+	"github.com/gitsign-dev/gitsign/internal/config"
 	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/internal/inspect"
 	"github.com/gitsign-dev/gitsign/internal/printable"
@@ -163,36 +165,9 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if err != nil {
 		return err
 	}
-	policy, signers, err := f.policy(ctx, cfg)
+	v, signers, err := f.verifier(ctx, cfg, s)
 	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return err
-		}
-		return &exitError{code: 2, err: err}
-	}
-	if !policy.Configured() {
-		return noPolicyError(ctx)
-	}
-	if err := policy.Complete(); err != nil {
-		return &exitError{code: 2, err: err, hints: policyHints(err, true)}
-	}
-	// Once per run, for the file in use. git's helper path does not warn:
-	// git shows its stderr once per commit (git log --show-signature).
-	if signers != nil {
-		if w := signers.Warning(); w != "" {
-			fmt.Fprintf(s.err, "gitsign: warning: %s\n", printable.String(w))
-		}
-	}
-	tm, err := loadTrust(cfg, f.trustedRoot)
-	if err != nil {
-		// Trust material that cannot be read is the setup's mistake,
-		// found before any object is read.
-		return &exitError{code: 2, err: err}
-	}
-	v, err := verify.New(tm, verify.Options{Policy: policy, Log: rekorLog(cfg)})
-	if err != nil {
-		return &exitError{code: 2, err: err, hints: policyHints(err, true)}
+		return err
 	}
 	relaxGC()
 	src, err := resolve(ctx)
@@ -226,13 +201,59 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	return nil
 }
 
+// verifier builds the run's Verifier from the flags and git config: the
+// identity policy (refused, exit 2, when missing or incomplete), with a
+// warning about the allowed-signers file once per run, and the trust
+// material. Mistakes here are the setup's, found before any object is
+// read.
+func (f *verifyFlags) verifier(ctx context.Context, cfg *config.Config, s streams) (*verify.Verifier, *allowedsigners.File, error) {
+	policy, signers, err := f.policy(ctx, cfg)
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return nil, nil, err
+		}
+		return nil, nil, &exitError{code: 2, err: err}
+	}
+	if !policy.Configured() {
+		return nil, nil, noPolicyError(ctx)
+	}
+	if err := policy.Complete(); err != nil {
+		return nil, nil, &exitError{code: 2, err: err, hints: policyHints(err, true)}
+	}
+	// Once per run, for the file in use. git's helper path does not warn:
+	// git shows its stderr once per commit (git log --show-signature).
+	if signers != nil {
+		if w := signers.Warning(); w != "" {
+			fmt.Fprintf(s.err, "gitsign: warning: %s\n", printable.String(w))
+		}
+	}
+	tm, err := loadTrust(cfg, f.trustedRoot)
+	if err != nil {
+		// Trust material that cannot be read is the setup's mistake,
+		// found before any object is read.
+		return nil, nil, &exitError{code: 2, err: err}
+	}
+	v, err := verify.New(tm, verify.Options{Policy: policy, Log: rekorLog(cfg)})
+	if err != nil {
+		return nil, nil, &exitError{code: 2, err: err, hints: policyHints(err, true)}
+	}
+	return v, signers, nil
+}
+
 // errNothingVerified: runVerifyObjects found no object to verify; gitsign
 // verify decides whether that is an error (--allow-empty).
 var errNothingVerified = errors.New("nothing to verify")
 
 func verifyObject(ctx context.Context, v *verify.Verifier, o gitrepo.Object) objectReport {
-	r := objectReport{Object: o.ID, Type: o.Type}
 	res, err := v.VerifyObject(ctx, verify.Object{Type: o.Type, ID: o.ID, Raw: o.Raw, Format: o.Format})
+	return reportOf(o.ID, o.Type, res, err)
+}
+
+// reportOf is the report of a verification of object id (of type typ)
+// that gave res or err.
+func reportOf(id, typ string, res *verify.Result, err error) objectReport {
+	r := objectReport{Object: id, Type: typ}
 	if err != nil {
 		r.Error, r.err = err.Error(), err
 		return r

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"slices"
 
 	"github.com/digitorus/timestamp"
 
@@ -64,4 +65,33 @@ func (c *Client) Timestamp(ctx context.Context, signature []byte) ([]byte, error
 		return nil, errors.New("timestamp authority: answer holds no token")
 	}
 	return ts.RawToken, nil
+}
+
+// granted is the PKIStatusInfo of a granted answer: SEQUENCE { INTEGER 0 }.
+var granted = []byte{0x30, 0x03, 0x02, 0x01, 0x00}
+
+// Response wraps a TimeStampToken in the TimeStampResp (status granted)
+// that Sigstore bundles and sigstore-go carry.
+func Response(token []byte) []byte {
+	out, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: append(slices.Clip(granted), token...)})
+	return out
+}
+
+// TokenOf returns the TimeStampToken of a TimeStampResp in the one form
+// Response makes: status granted, nothing else in the status, and the
+// token.
+func TokenOf(resp []byte) ([]byte, error) {
+	var seq asn1.RawValue
+	rest, err := asn1.Unmarshal(resp, &seq)
+	if err != nil || len(rest) != 0 || seq.Tag != asn1.TagSequence || seq.Class != asn1.ClassUniversal || !seq.IsCompound {
+		return nil, errors.New("timestamp: not a DER TimeStampResp")
+	}
+	token, ok := bytes.CutPrefix(seq.Bytes, granted)
+	if !ok || len(token) == 0 {
+		return nil, errors.New("timestamp: TimeStampResp is not a granted answer holding a token")
+	}
+	if !bytes.Equal(Response(token), resp) {
+		return nil, errors.New("timestamp: TimeStampResp is not in canonical DER")
+	}
+	return token, nil
 }
