@@ -84,8 +84,15 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content content, tle *pr
 	}
 	// sigstore-go checks the chain at every verified time and the SCT
 	// with the chains of the last one; so does checkSCT.
+	sctIgnored := ""
 	if err := v.checkSCT(cert, out.VerifiedTimestamps[len(out.VerifiedTimestamps)-1].Timestamp); err != nil {
-		return nil, fail(Bad, cert, "failed to verify signed certificate timestamp: %v", err)
+		if !v.ignoreSCT {
+			if errors.Is(err, ErrNoCTLog) {
+				return nil, fail(Unverifiable, cert, "%v", err)
+			}
+			return nil, fail(Bad, cert, "failed to verify signed certificate timestamp: %v", err)
+		}
+		sctIgnored = strings.Join(strings.Fields(err.Error()), " ")
 	}
 	var times []time.Time
 	for _, ts := range out.VerifiedTimestamps {
@@ -111,7 +118,7 @@ func (v *Verifier) verifyBundle(cert *x509.Certificate, content content, tle *pr
 			return nil, fail(Mismatch, cert, "signed by %s at %s, outside the validity window of the rules that name it (%s)", certinfo.Describe(cert), formatTimes(times), strings.Join(outside, ", "))
 		}
 	}
-	res := &Result{Cert: cert, Fingerprint: gpg.Fingerprint(cert), LogIndex: tle.LogIndex, PolicyChecked: !pol.any, Rule: matched}
+	res := &Result{Cert: cert, Fingerprint: gpg.Fingerprint(cert), LogIndex: tle.LogIndex, PolicyChecked: !pol.any, Rule: matched, SCTIgnored: sctIgnored}
 	res.Identity = out.Signature.Certificate.SubjectAlternativeName
 	res.Issuer = out.Signature.Certificate.Extensions.Issuer
 	for _, ts := range out.VerifiedTimestamps {

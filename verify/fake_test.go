@@ -141,7 +141,6 @@ type identity struct {
 
 var (
 	oidFulcioIssuer = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1}
-	oidSCTList      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}
 )
 
 // issue makes a Fulcio-style certificate valid for ten minutes from

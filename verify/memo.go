@@ -55,7 +55,9 @@ package verify
 
 import (
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -198,6 +200,16 @@ func validAt(chains [][]*x509.Certificate, t time.Time) [][]*x509.Certificate {
 	return out
 }
 
+// ErrNoCTLog: the trusted root lists no certificate transparency log, so
+// no certificate's SCT can be checked.
+var ErrNoCTLog = errors.New("the trusted root lists no certificate transparency log, so the signing certificate's SCT cannot be checked (a private Sigstore whose Fulcio does not log to CT?)")
+
+// ErrNoSCT: the signing certificate carries no SCT at all.
+var ErrNoSCT = errors.New("the signing certificate carries no SCT: its Fulcio did not log it to a certificate transparency log")
+
+// oidSCTList is the X.509 extension of embedded SCTs (RFC 6962 3.3).
+var oidSCTList = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}
+
 // checkSCT checks cert's embedded SCT against the trust material's CT logs
 // with sigstore-go, once per exact certificate; t is a time at which
 // sigstore-go verified cert's chain, to build the chain the check needs
@@ -205,6 +217,12 @@ func validAt(chains [][]*x509.Certificate, t time.Time) [][]*x509.Certificate {
 func (v *Verifier) checkSCT(cert *x509.Certificate, t time.Time) error {
 	if _, ok := v.scts.get(cert.Raw); ok {
 		return nil
+	}
+	if len(v.trust.CTLogs()) == 0 {
+		return ErrNoCTLog
+	}
+	if !slices.ContainsFunc(cert.Extensions, func(e pkix.Extension) bool { return e.Id.Equal(oidSCTList) }) {
+		return ErrNoSCT
 	}
 	chains, err := sgverify.VerifyLeafCertificate(t, leafForChain(cert), v.trust)
 	if err != nil {

@@ -51,6 +51,12 @@ type Options struct {
 	// then false. Only git's helper path uses it, and reports such
 	// signatures as of unknown validity.
 	AnyIdentityUnsafe bool
+	// InsecureIgnoreSCT accepts a certificate whose SCT does not verify
+	// or that has none (a private Fulcio that does not log to a CT log);
+	// Result.SCTIgnored then says why, for the caller to warn. Without
+	// it, a trusted root that lists no CT log fails every signature with
+	// ErrNoCTLog.
+	InsecureIgnoreSCT bool
 	// Log, when set, is where online-mode signatures (which embed no log
 	// entry) are looked up; without it they cannot be verified.
 	Log Log
@@ -64,10 +70,11 @@ type Options struct {
 // time, log entry and bytes are still checked. The trust material must
 // not change after New.
 type Verifier struct {
-	trust    *memoTrust
-	log      Log
-	policies map[string]policy  // by object type: "commit", "tag", "" (other)
-	plain    *sgverify.Verifier // for signatures with no timestamp
+	ignoreSCT bool
+	trust     *memoTrust
+	log       Log
+	policies  map[string]policy  // by object type: "commit", "tag", "" (other)
+	plain     *sgverify.Verifier // for signatures with no timestamp
 	// stampedOpts configure the verifier for signatures with one RFC 3161
 	// timestamp; stampedVerifier makes one per such signature.
 	stampedOpts []sgverify.VerifierOption
@@ -89,7 +96,7 @@ func New(trust root.TrustedMaterial, o Options) (*Verifier, error) {
 	if trust == nil {
 		return nil, errors.New("no trust material")
 	}
-	v := &Verifier{trust: withMemo(trust), log: o.Log, policies: make(map[string]policy)}
+	v := &Verifier{trust: withMemo(trust), log: o.Log, policies: make(map[string]policy), ignoreSCT: o.InsecureIgnoreSCT}
 	var rules []rule
 	anyID := !o.Policy.Configured()
 	switch {
@@ -142,6 +149,9 @@ type Result struct {
 	// Rule is the origin of the policy rule that accepted the signature
 	// (e.g. ".gitsigners:3"), when PolicyChecked.
 	Rule string
+	// SCTIgnored says why the certificate's SCT did not verify, when
+	// Options.InsecureIgnoreSCT accepted it anyway; "" when it verified.
+	SCTIgnored string
 }
 
 // Kind classifies a failure for git's status lines.

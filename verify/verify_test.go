@@ -213,7 +213,7 @@ func TestTamperedEntries(t *testing.T) {
 func TestNoTrustedCTLog(t *testing.T) {
 	vec := vectors(t, "commits")[0]
 	v := verifierWithEditedRoot(t, func(m map[string]any) { m["ctlogs"] = []any{} })
-	expectFail(t, v, "no CT log", vec.payload, vec.sig, Bad, "")
+	expectFail(t, v, "no CT log", vec.payload, vec.sig, Unverifiable, "lists no certificate transparency log")
 }
 
 // TestTrustValidityWindows: trust material counts only within the validity

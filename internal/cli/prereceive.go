@@ -285,7 +285,7 @@ func (j *pushJudge) judge(ctx context.Context, cfg *config.Config) error {
 	if err := cmp.Or(policyErr, trustErr, ffErr); err != nil {
 		return err
 	}
-	v, err := verify.New(tm, verify.Options{Policy: verify.Policy{Rules: file.Rules}, Log: rekorLog(cfg)})
+	v, err := verify.New(tm, verify.Options{Policy: verify.Policy{Rules: file.Rules}, Log: rekorLog(cfg), InsecureIgnoreSCT: cfg.InsecureIgnoreSCT})
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -295,6 +295,7 @@ func (j *pushJudge) judge(ctx context.Context, cfg *config.Config) error {
 	err = verifyStream(ctx, src, runtime.GOMAXPROCS(0), check, func(r objectReport) error {
 		if r.Verified {
 			j.verified++
+			warnSCTIgnored(j.s.err, r.Object, r.SCTIgnored)
 			return nil
 		}
 		j.refuse(*r.refusal)

@@ -141,7 +141,7 @@ func selfCheck(ctx context.Context, cfg *config.Config, payload []byte, sig *git
 	if err != nil {
 		return fmt.Errorf("checking the new signature: %w", err)
 	}
-	opts := verify.Options{Policy: verify.Policy{Identities: []string{sum.Identity}, Issuers: []string{sum.Issuer}}}
+	opts := verify.Options{Policy: verify.Policy{Identities: []string{sum.Identity}, Issuers: []string{sum.Issuer}}, InsecureIgnoreSCT: cfg.InsecureIgnoreSCT}
 	if cfg.RekorMode == gitsign.Online {
 		if sig.Entry == nil {
 			return errors.New("checking the new signature: the online-mode signature has no log entry")

@@ -102,7 +102,9 @@ func (f *verifyAttestationFlags) run(ctx context.Context, revs []string, s strea
 			if f.predicateType != "" && (o.Statement == nil || o.Statement.PredicateType != f.predicateType) {
 				continue
 			}
-			r := attestationResult{verifyResult: reportOf(id, f.objectType, o.Result, o.Err).result(), Name: o.Name}
+			rep := reportOf(id, f.objectType, o.Result, o.Err)
+			warnSCTIgnored(s.err, id+" "+o.Name, rep.SCTIgnored)
+			r := attestationResult{verifyResult: rep.result(), Name: o.Name}
 			if o.Statement != nil {
 				r.PredicateType = o.Statement.PredicateType
 			}

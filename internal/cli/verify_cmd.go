@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"time"
@@ -26,6 +27,10 @@ type verifyFlags struct {
 	claims                                              map[string]string // by claimFlags name
 	trustedRoot                                         string
 	json                                                bool
+	// insecureIgnoreSCT (--insecure-ignore-sct, or git config
+	// gitsign.insecureIgnoreSCT): accept certificates without a verified
+	// SCT, with a warning for each.
+	insecureIgnoreSCT bool
 	// allowEmpty (gitsign verify --allow-empty): a range that names no
 	// commit is not an error.
 	allowEmpty bool
@@ -43,6 +48,7 @@ func (f *verifyFlags) register(cmd *cobra.Command) {
 	}
 	fl.StringVar(&f.allowedSigners, "allowed-signers", "", "accept the signers an allowed-signers file lists: a path (relative to the top of the work tree) or REV:PATH (e.g. origin/main:.gitsigners); instead of the --certificate-* flags")
 	fl.StringVar(&f.trustedRoot, "trusted-root", "", "trusted_root.json to verify with (default: gitsign.trustedRoot, the TUF cache, or the built-in public-good root)")
+	fl.BoolVar(&f.insecureIgnoreSCT, "insecure-ignore-sct", false, "accept a signing certificate without a verified SCT (a private Fulcio that logs to no CT log), with a warning for each; also git config gitsign.insecureIgnoreSCT")
 	fl.BoolVar(&f.json, "json", false, `print one JSON object, {"schema":1,"results":[...]}, a result per git object (fields: docs/json.md)`)
 }
 
@@ -142,6 +148,7 @@ type objectReport struct {
 	Timestamped  bool
 	Certificate  inspect.Certificate
 	Rule         string
+	SCTIgnored   string // why the SCT did not verify, when accepted anyway
 	Error        string
 
 	err     error          // why it did not verify
@@ -180,6 +187,7 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	advice := &acceptAdvice{place: policyPlace(signersName(signers), f.ruleFlags())}
 	err = verifyStream(ctx, src, runtime.GOMAXPROCS(0), check, func(r objectReport) error {
 		total++
+		warnSCTIgnored(s.err, r.Object, r.SCTIgnored)
 		if !r.Verified {
 			failed++
 			advice.add(r)
@@ -234,7 +242,7 @@ func (f *verifyFlags) verifier(ctx context.Context, cfg *config.Config, s stream
 		// found before any object is read.
 		return nil, nil, &exitError{code: 2, err: err}
 	}
-	v, err := verify.New(tm, verify.Options{Policy: policy, Log: rekorLog(cfg)})
+	v, err := verify.New(tm, verify.Options{Policy: policy, Log: rekorLog(cfg), InsecureIgnoreSCT: f.insecureIgnoreSCT || cfg.InsecureIgnoreSCT})
 	if err != nil {
 		return nil, nil, &exitError{code: 2, err: err, hints: policyHints(err, true)}
 	}
@@ -260,9 +268,18 @@ func reportOf(id, typ string, res *verify.Result, err error) objectReport {
 	}
 	r.Verified, r.Identity, r.Issuer, r.Time = true, res.Identity, res.Issuer, res.Time
 	r.LogIndex, r.Online, r.Timestamped, r.Rule = res.LogIndex, res.Online, res.Timestamped, res.Rule
+	r.SCTIgnored = res.SCTIgnored
 	r.Certificate.Fingerprint = res.Fingerprint
 	if res.Cert != nil {
 		r.Certificate, r.IdentityType = inspect.CertificateOf(res.Cert), inspect.IdentityTypeOf(res.Cert)
 	}
 	return r
+}
+
+// warnSCTIgnored warns that the signature of object was accepted without
+// a verified SCT (why), when it was.
+func warnSCTIgnored(w io.Writer, object, why string) {
+	if why != "" {
+		fmt.Fprintf(w, "gitsign: warning: %s: accepted without a verified SCT, as --insecure-ignore-sct or gitsign.insecureIgnoreSCT asks: %s\n", object, printable.String(why))
+	}
 }

@@ -60,7 +60,7 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 	if err != nil {
 		return errsig(2, err) // the setup's mistake, as an invalid setting is
 	}
-	v, err := verify.New(tm, verify.Options{Policy: policy, AnyIdentityUnsafe: !policy.Configured(), Log: rekorLog(cfg)})
+	v, err := verify.New(tm, verify.Options{Policy: policy, AnyIdentityUnsafe: !policy.Configured(), Log: rekorLog(cfg), InsecureIgnoreSCT: cfg.InsecureIgnoreSCT})
 	if err != nil {
 		return errsig(2, &exitError{code: 2, err: err, hints: policyHints(err, false)})
 	}
@@ -107,6 +107,9 @@ func (o *gpgOptions) runVerify(cmd *cobra.Command, args []string, s streams) err
 		status.Trust(gpg.TrustUndefined)
 	}
 	reportGood(s.err, res)
+	if res.SCTIgnored != "" {
+		fmt.Fprintf(s.err, "gitsign: warning: accepted without a verified SCT, as gitsign.insecureIgnoreSCT asks: %s\n", printable.String(res.SCTIgnored))
+	}
 	if !res.PolicyChecked {
 		hintPolicy(s.err, res)
 	}

@@ -110,6 +110,10 @@ type Config struct {
 	// MatchCommitter requires the certificate identity to match
 	// CommitterEmail: gitsign.matchCommitter, GITSIGN_MATCH_COMMITTER.
 	MatchCommitter bool
+	// InsecureIgnoreSCT verifies signatures whose certificate has no SCT
+	// that verifies (a private Fulcio without a CT log), with a warning:
+	// gitsign.insecureIgnoreSCT, GITSIGN_INSECURE_IGNORE_SCT.
+	InsecureIgnoreSCT bool
 	// Autoclose closes the browser tab after login: gitsign.autoclose,
 	// *_AUTOCLOSE.
 	Autoclose bool

@@ -209,6 +209,7 @@ var shownValues = map[string]func(c *Config) string{
 	"gitsign.timestampCertChain": func(c *Config) string { return c.TimestampCertChain },
 	"gitsign.trustedRoot":        func(c *Config) string { return c.TrustedRoot },
 	"gitsign.matchCommitter":     func(c *Config) string { return strconv.FormatBool(c.MatchCommitter) },
+	"gitsign.insecureIgnoreSCT":  func(c *Config) string { return strconv.FormatBool(c.InsecureIgnoreSCT) },
 	"gitsign.autoclose":          func(c *Config) string { return strconv.FormatBool(c.Autoclose) },
 	"gitsign.autocloseTimeout":   func(c *Config) string { return strconv.Itoa(c.AutocloseTimeout) },
 	"gitsign.timeout":            func(c *Config) string { return c.Timeout.String() },

@@ -125,6 +125,8 @@ var docs = map[string]Doc{
 		Text:        "A Sigstore trusted_root.json that signatures are verified with."},
 	"gitsign.matchCommitter": {Kind: "boolean", Default: "false",
 		Text: "Refuse to sign unless the certificate's identity is the committer's email address (user.email)."},
+	"gitsign.insecureIgnoreSCT": {Kind: "boolean", Default: "false",
+		Text: "Verify signatures and attestations whose certificate has no SCT that verifies: for a private Sigstore whose Fulcio logs to no certificate transparency log (the trusted root then lists none). Each signature accepted so gets a warning. What is lost: CT is how a certificate Fulcio issued wrongly, or that someone got with a stolen token, is seen by the identity's owner; without it only the Rekor entry records it. The same as verify's --insecure-ignore-sct."},
 	"gitsign.autoclose": {Kind: "boolean", Default: "true",
 		Text: "Close the browser tab of a successful login after gitsign.autocloseTimeout seconds."},
 	"gitsign.autocloseTimeout": {Kind: "whole seconds", Default: "6",

@@ -51,6 +51,7 @@ var settings = []setting{
 	{"gitsign.timestampCertChain", both("TIMESTAMP_CERT_CHAIN"), str(func(c *Config) *string { return &c.TimestampCertChain })},
 	{"gitsign.trustedRoot", both("TRUSTED_ROOT"), str(func(c *Config) *string { return &c.TrustedRoot })},
 	{"gitsign.matchCommitter", []string{"GITSIGN_MATCH_COMMITTER"}, boolean(func(c *Config) *bool { return &c.MatchCommitter })},
+	{"gitsign.insecureIgnoreSCT", []string{"GITSIGN_INSECURE_IGNORE_SCT"}, boolean(func(c *Config) *bool { return &c.InsecureIgnoreSCT })},
 	{"gitsign.autoclose", both("AUTOCLOSE"), boolean(func(c *Config) *bool { return &c.Autoclose })},
 	{"gitsign.autocloseTimeout", both("AUTOCLOSE_TIMEOUT"), setAutocloseTimeout},
 	{"gitsign.timeout", both("TIMEOUT"), setTimeout},
