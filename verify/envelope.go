@@ -82,6 +82,9 @@ func (v *Verifier) VerifyEnvelope(e Envelope, objectType string) (*Result, error
 // hash of the envelope as it was sent.
 func envelopeEntry(e Envelope) error {
 	tle := e.Entry
+	if err := rekor.CheckCheckpointForm(tle); err != nil {
+		return err
+	}
 	if err := rekor.CheckBinding(tle); err != nil {
 		return err
 	}

@@ -72,12 +72,21 @@ func DecodeEntry(b []byte) (*protorekor.TransparencyLogEntry, error) {
 	if !bytes.Equal(canonical, b) {
 		return nil, errors.New("rekor: embedded entry is not in canonical form (unknown fields, a field out of order or repeated, or a hashedrekord v0.0.1 body that should have been left out)")
 	}
-	if cp := tle.GetInclusionProof().GetCheckpoint().GetEnvelope(); cp != "" {
-		if err := checkCheckpointForm(cp); err != nil {
-			return nil, err
-		}
+	if err := CheckCheckpointForm(&tle); err != nil {
+		return nil, err
 	}
 	return &tle, nil
+}
+
+// CheckCheckpointForm checks the parts of an entry's checkpoint that its
+// signature does not cover (see checkCheckpointForm); an entry without a
+// checkpoint passes. DecodeEntry applies it; entries read another way
+// (an attestation's verification material) need it too.
+func CheckCheckpointForm(tle *protorekor.TransparencyLogEntry) error {
+	if cp := tle.GetInclusionProof().GetCheckpoint().GetEnvelope(); cp != "" {
+		return checkCheckpointForm(cp)
+	}
+	return nil
 }
 
 // checkCheckpointForm checks the parts of a checkpoint (a signed note)
