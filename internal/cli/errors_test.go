@@ -87,6 +87,8 @@ func TestKnownHints(t *testing.T) {
 		{"not in a Buildkite job", &oauth.SourceError{Provider: "buildkite-agent", Err: fmt.Errorf("%w: not in a Buildkite job", oauth.ErrNoToken)}, "works in the steps of a Buildkite job"},
 		{"no buildkite-agent", &oauth.SourceError{Provider: "buildkite-agent", Err: fmt.Errorf("%w: x", oauth.ErrNoBuildkiteAgent)}, "install buildkite-agent"},
 		{"no metadata server", &oauth.SourceError{Provider: "google-workload-identity", Err: fmt.Errorf("%w at u: x", oauth.ErrNoMetadataServer)}, "works on Google Cloud"},
+		{"no Google credentials", &oauth.SourceError{Provider: "google-impersonate", Err: fmt.Errorf("%w: x", oauth.ErrNoGoogleCredentials)}, "gcloud auth application-default login"},
+		{"no service account to impersonate", &oauth.SourceError{Provider: "google-impersonate", Err: fmt.Errorf("%w: x", oauth.ErrNoToken)}, "GOOGLE_SERVICE_ACCOUNT_NAME"},
 		{"login timeout", fmt.Errorf("getting an identity token: %w", &oauth.SourceError{Provider: "interactive", Err: oauth.ErrLoginTimeout}), "gitsign.tokenProvider=device"},
 		{"device code expired", &oauth.SourceError{Provider: "device", Err: oauth.ErrDeviceCodeExpired}, "enter the code before it expires"},
 		{"timeout", silentTimeout(t), "gitsign.timeout (GITSIGN_TIMEOUT"},
