@@ -2,24 +2,22 @@ package oauth
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google"
 
 	"github.com/gitsign-dev/gitsign/internal/httpx"
 	"github.com/gitsign-dev/gitsign/internal/printable"
@@ -29,7 +27,8 @@ import (
 // identity token of another service account, with the credentials at hand.
 const ProviderGoogleImpersonate = "google-impersonate"
 
-// The variables google-impersonate reads.
+// The variables google-impersonate reads (besides GCE_METADATA_HOST, and
+// HOME or APPDATA for gcloud's credentials file).
 const (
 	// EnvGoogleServiceAccountName names the service account to
 	// impersonate (the reference's variable).
@@ -37,25 +36,45 @@ const (
 	// EnvGoogleApplicationCredentials names the credentials file of
 	// Application Default Credentials.
 	EnvGoogleApplicationCredentials = "GOOGLE_APPLICATION_CREDENTIALS"
+	// EnvGoogleQuotaProject names the project the IAM Credentials API
+	// request is billed to, over the credentials file's
+	// quota_project_id, as in Google's libraries.
+	EnvGoogleQuotaProject = "GOOGLE_CLOUD_QUOTA_PROJECT"
+	// EnvIAMCredentialsURL replaces DefaultIAMCredentialsURL: an https
+	// URL, or http on a loopback address (a stand-in, in tests).
+	EnvIAMCredentialsURL = "GITSIGN_IAM_CREDENTIALS_URL"
 )
 
-// ErrNoGoogleCredentials is wrapped when google-impersonate finds no
-// credentials to impersonate with.
-var ErrNoGoogleCredentials = errors.New("no Google credentials")
+// DefaultIAMCredentialsURL is the IAM Credentials API.
+const DefaultIAMCredentialsURL = "https://iamcredentials.googleapis.com"
 
-// iamCredentialsURL is the IAM Credentials API (a variable for tests).
-var iamCredentialsURL = "https://iamcredentials.googleapis.com"
-
-// googleTokenURL is Google's OAuth 2.0 token endpoint, used when a
-// credentials file names none.
-const googleTokenURL = "https://oauth2.googleapis.com/token"
-
-// cloudPlatformScope is the scope the base credentials' access token is
-// asked for, as Google's impersonate library asks.
+// cloudPlatformScope is the scope the access token of Application
+// Default Credentials is asked for, as Google's impersonate library asks.
 const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
 
-// maxCredentialsFile bounds the credentials file read.
+// defaultGoogleTimeout bounds each attempt of google-impersonate's
+// requests when Options.Timeout is zero.
+const defaultGoogleTimeout = 10 * time.Second
+
+// maxCredentialsFile bounds the credentials file read; service account
+// keys, the largest kind, are about 2 KiB.
 const maxCredentialsFile = 64 << 10
+
+// maxGoogleAnswer bounds an answer holding a token (an access token from
+// the metadata server, an identity token from the IAM Credentials API).
+const maxGoogleAnswer = maxTokenLen + 4<<10
+
+// tokenCreatorRole is the role generateIdToken needs on the service
+// account (iam.serviceAccounts.getOpenIdToken).
+const tokenCreatorRole = "Service Account OpenID Connect Identity Token Creator (roles/iam.serviceAccountOpenIdTokenCreator)"
+
+// ErrNoGoogleCredentials is wrapped when google-impersonate finds no
+// Application Default Credentials to impersonate with.
+var ErrNoGoogleCredentials = errors.New("no Google credentials")
+
+// ErrNoServiceAccount is wrapped when GOOGLE_SERVICE_ACCOUNT_NAME is not
+// set.
+var ErrNoServiceAccount = errors.New("no service account to impersonate")
 
 // googleImpersonateToken gets an identity token for audience o.ClientID
 // (DefaultAudience when empty) of the service account
@@ -65,55 +84,74 @@ const maxCredentialsFile = 64 << 10
 //	POST https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/SA:generateIdToken
 //	{"audience": AUD, "includeEmail": true}
 //
-// authorized by an access token of Application Default Credentials: the
-// file GOOGLE_APPLICATION_CREDENTIALS names, else the one `gcloud auth
-// application-default login` writes, else the metadata server's service
-// account. Of credentials files, user credentials (authorized_user) and
-// service account keys (service_account) are supported; the other kinds
-// are refused by name.
+// authorized by an access token (scope cloud-platform) of Application
+// Default Credentials (see googleAccessToken). Each request is bounded
+// by o.Timeout (10 seconds when zero) and tried once more after a failed
+// connection or a 5xx answer.
 func googleImpersonateToken(ctx context.Context, o *Options) (*IDToken, error) {
 	target, _ := o.LookupEnv(EnvGoogleServiceAccountName)
 	target = strings.TrimSpace(target)
 	if target == "" {
-		return nil, fmt.Errorf("%w: %s is not set: it names the service account to impersonate", ErrNoToken, EnvGoogleServiceAccountName)
+		return nil, fmt.Errorf("%w: %s is not set", ErrNoServiceAccount, EnvGoogleServiceAccountName)
 	}
 	if strings.ContainsAny(target, "/?#:% \t") || !printable.Safe(target) {
 		return nil, fmt.Errorf("%s must be a service account's email address, got %s", EnvGoogleServiceAccountName, displayString(target))
+	}
+	base, err := iamCredentialsURL(o.LookupEnv)
+	if err != nil {
+		return nil, err
 	}
 	aud := o.ClientID
 	if aud == "" {
 		aud = DefaultAudience
 	}
-	hc := httpx.New(o.Timeout)
-	access, err := googleAccessToken(ctx, o, hc)
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = defaultGoogleTimeout
+	}
+
+	done := o.Progress("getting an access token of Google's Application Default Credentials")
+	creds, err := googleAccessToken(ctx, o, timeout)
+	done(err)
 	if err != nil {
 		return nil, err
 	}
-	endpoint := iamCredentialsURL + "/v1/projects/-/serviceAccounts/" + url.PathEscape(target) + ":generateIdToken"
-	body, _ := json.Marshal(map[string]any{"audience": aud, "includeEmail": true})
-	done := o.Progress("asking Google's IAM Credentials API for an identity token of " + target)
-	resp, err := hc.Do(ctx, http.MethodPost, endpoint, body, http.Header{
-		"Authorization": {"Bearer " + access},
+
+	endpoint := base + "/v1/projects/-/serviceAccounts/" + url.PathEscape(target) + ":generateIdToken"
+	body, _ := json.Marshal(struct {
+		Audience     string `json:"audience"`
+		IncludeEmail bool   `json:"includeEmail"`
+	}{aud, true})
+	header := http.Header{
+		"Authorization": {"Bearer " + creds.access},
 		"Content-Type":  {"application/json"},
-	})
+	}
+	quota := creds.quotaProject
+	if v, _ := o.LookupEnv(EnvGoogleQuotaProject); strings.TrimSpace(v) != "" {
+		quota = strings.TrimSpace(v)
+	}
+	if quota != "" {
+		header.Set("X-Goog-User-Project", quota)
+	}
+	hc := &httpx.Client{Timeout: timeout, Retries: 1, Backoff: 200 * time.Millisecond, UserAgent: "gitsign"}
+	done = o.Progress("asking Google's IAM Credentials API for an identity token of " + target)
+	resp, err := hc.Do(ctx, http.MethodPost, endpoint, body, header)
 	done(err)
 	if err != nil {
-		err = googleAPIError("the IAM Credentials API", endpoint, hideSecret(err, access))
-		var se *httpx.StatusError
-		if errors.As(err, &se) && se.Status == http.StatusForbidden {
-			return nil, fmt.Errorf("%w (the credentials need the role Service Account OpenID Connect Identity Token Creator on %s)", err, target)
-		}
-		return nil, err
+		return nil, hideSecrets(iamError(endpoint, target, timeout, err), creds.access)
+	}
+	if len(resp.Body) > maxGoogleAnswer {
+		return nil, fmt.Errorf("the answer of Google's IAM Credentials API at %s is larger than %d bytes, which is no token", endpoint, maxGoogleAnswer)
 	}
 	var answer struct {
 		Token string `json:"token"`
 	}
 	if json.Unmarshal(resp.Body, &answer) != nil {
-		return nil, fmt.Errorf("the IAM Credentials API at %s answered something that is not JSON", endpoint)
+		return nil, fmt.Errorf("the answer of Google's IAM Credentials API at %s is not JSON", endpoint)
 	}
 	raw := trimToken(answer.Token)
 	if raw == "" {
-		return nil, fmt.Errorf("%w: the IAM Credentials API answered without a token", ErrNoToken)
+		return nil, fmt.Errorf("%w: Google's IAM Credentials API at %s answered without a token", ErrNoToken, endpoint)
 	}
 	tok, err := ParseUnverified(raw)
 	if err != nil {
@@ -125,199 +163,358 @@ func googleImpersonateToken(ctx context.Context, o *Options) (*IDToken, error) {
 	return tok, nil
 }
 
-// googleCredentials is the part of a credentials file gitsign reads.
+// iamCredentialsURL is GITSIGN_IAM_CREDENTIALS_URL, without a final
+// slash, else DefaultIAMCredentialsURL. The access token goes there, so
+// it must be https, or plain http to a loopback address.
+func iamCredentialsURL(lookupEnv func(string) (string, bool)) (string, error) {
+	v, _ := lookupEnv(EnvIAMCredentialsURL)
+	if strings.TrimSpace(v) == "" {
+		return DefaultIAMCredentialsURL, nil
+	}
+	u, err := url.Parse(strings.TrimSpace(v))
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" ||
+		!(u.Scheme == "https" || (u.Scheme == "http" && loopbackHost(u.Hostname()))) {
+		return "", fmt.Errorf("%s must be an https URL (or http on a loopback address) with no query, got %s", EnvIAMCredentialsURL, displayString(v))
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// googleCredentials is an access token of Application Default
+// Credentials and the project to bill requests made with it to (the
+// credentials file's quota_project_id; GOOGLE_CLOUD_QUOTA_PROJECT wins
+// over it).
 type googleCredentials struct {
-	Type         string `json:"type"`
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
-	RefreshToken string `json:"refresh_token"`
-	ClientEmail  string `json:"client_email"`
-	PrivateKey   string `json:"private_key"`
-	PrivateKeyID string `json:"private_key_id"`
-	TokenURI     string `json:"token_uri"`
+	access       string
+	quotaProject string
 }
 
-// wellKnownCredentials is where gcloud writes application default
-// credentials: CLOUDSDK_CONFIG, else %APPDATA%\gcloud on Windows and
-// ~/.config/gcloud elsewhere.
-func wellKnownCredentials(o *Options) string {
+// googleAccessToken gets an access token (scope cloud-platform) of
+// Application Default Credentials, found where Google's libraries look:
+// the file GOOGLE_APPLICATION_CREDENTIALS names, else gcloud's file
+// (`gcloud auth application-default login`), else the metadata server's
+// service account. A file may hold any kind golang.org/x/oauth2/google
+// reads (authorized_user, service_account, external_account,
+// external_account_authorized_user, impersonated_service_account); its
+// requests are bounded by timeout and tried once more after a failed
+// connection or a 5xx answer. The metadata server is asked as
+// google-workload-identity asks it (metadataGet): x/oauth2/google's
+// ComputeTokenSource asks it with no context, so neither gitsign's
+// timeout nor its cancellation would bound it.
+func googleAccessToken(ctx context.Context, o *Options, timeout time.Duration) (*googleCredentials, error) {
+	path, where := "", ""
+	wellKnown := wellKnownCredentials(o.LookupEnv)
+	if v, _ := o.LookupEnv(EnvGoogleApplicationCredentials); strings.TrimSpace(v) != "" {
+		path, where = v, EnvGoogleApplicationCredentials+" ("+printable.String(v)+")"
+	} else if wellKnown != "" {
+		if _, err := os.Stat(wellKnown); !errors.Is(err, fs.ErrNotExist) {
+			path, where = wellKnown, "gcloud's credentials file "+printable.String(wellKnown)
+		}
+	}
+	if path == "" {
+		return metadataAccessToken(ctx, o, wellKnown)
+	}
+
+	b, err := readCredentialsFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", where, err)
+	}
+	var head struct {
+		Type         string `json:"type"`
+		QuotaProject string `json:"quota_project_id"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("%s is not a Google credentials file: it is not a JSON object", where)
+	}
+	if head.Type == "" {
+		return nil, fmt.Errorf("%s is not a Google credentials file: it has no \"type\"", where)
+	}
+	secrets := credentialSecrets(b)
+	lctx := context.WithValue(ctx, oauth2.HTTPClient, googleHTTPClient(timeout))
+	creds, err := google.CredentialsFromJSONWithTypeAndParams(lctx, b, google.CredentialsType(head.Type),
+		google.CredentialsParams{Scopes: []string{cloudPlatformScope}})
+	if err != nil {
+		return nil, hideSecrets(fmt.Errorf("%s: %s", where, displayLine(err.Error())), secrets...)
+	}
+	tok, err := creds.TokenSource.Token()
+	if err != nil {
+		return nil, hideSecrets(tokenEndpointError(where, err), secrets...)
+	}
+	if tok.AccessToken == "" {
+		return nil, fmt.Errorf("with %s: Google gave no access token", where)
+	}
+	return &googleCredentials{access: tok.AccessToken, quotaProject: head.QuotaProject}, nil
+}
+
+// wellKnownCredentials is where gcloud writes Application Default
+// Credentials, as Google's libraries look for it: %APPDATA%\gcloud on
+// Windows, ~/.config/gcloud elsewhere; "" when neither is set.
+func wellKnownCredentials(lookupEnv func(string) (string, bool)) string {
 	const name = "application_default_credentials.json"
-	if dir, _ := o.LookupEnv("CLOUDSDK_CONFIG"); dir != "" {
-		return filepath.Join(dir, name)
-	}
+	dir, sub := "HOME", filepath.Join(".config", "gcloud")
 	if runtime.GOOS == "windows" {
-		appData, _ := o.LookupEnv("APPDATA")
-		return filepath.Join(appData, "gcloud", name)
+		dir, sub = "APPDATA", "gcloud"
 	}
-	home, _ := o.LookupEnv("HOME")
-	return filepath.Join(home, ".config", "gcloud", name)
+	v, _ := lookupEnv(dir)
+	if v == "" {
+		return ""
+	}
+	return filepath.Join(v, sub, name)
 }
 
-// googleAccessToken returns an access token of the base credentials.
-func googleAccessToken(ctx context.Context, o *Options, hc *httpx.Client) (string, error) {
-	path, named := o.LookupEnv(EnvGoogleApplicationCredentials)
-	path = strings.TrimSpace(path)
-	where := EnvGoogleApplicationCredentials + " (" + path + ")"
-	if !named || path == "" {
-		path, where = wellKnownCredentials(o), "the gcloud credentials file "+wellKnownCredentials(o)
-		if _, err := os.Stat(path); err != nil {
-			access, merr := metadataAccessToken(ctx, o)
-			if merr != nil {
-				return "", fmt.Errorf("%w: %s is not set, there is no %s (gcloud auth application-default login writes it), and %w", ErrNoGoogleCredentials, EnvGoogleApplicationCredentials, path, merr)
-			}
-			return access, nil
-		}
-	}
-	creds, err := readGoogleCredentials(path, where)
-	if err != nil {
-		return "", err
-	}
-	tokenURL := creds.TokenURI
-	if tokenURL == "" {
-		tokenURL = googleTokenURL
-	}
-	if u, err := url.Parse(tokenURL); err != nil || u.Host == "" || !(u.Scheme == "https" || (u.Scheme == "http" && loopbackHost(u.Hostname()))) {
-		return "", fmt.Errorf("%s: token_uri must be an https URL, got %s", where, displayString(tokenURL))
-	}
-	form := url.Values{}
-	var secret string
-	switch creds.Type {
-	case "authorized_user":
-		if creds.ClientID == "" || creds.RefreshToken == "" {
-			return "", fmt.Errorf("%s: user credentials without a client_id or refresh_token", where)
-		}
-		form = url.Values{"grant_type": {"refresh_token"}, "client_id": {creds.ClientID}, "client_secret": {creds.ClientSecret}, "refresh_token": {creds.RefreshToken}}
-		secret = creds.RefreshToken
-	case "service_account":
-		assertion, err := serviceAccountAssertion(creds, tokenURL, time.Now())
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", where, err)
-		}
-		form = url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}
-		secret = assertion
-	case "":
-		return "", fmt.Errorf("%s is not a Google credentials file (it has no \"type\")", where)
-	default:
-		return "", fmt.Errorf("%s holds %s credentials, which gitsign cannot use yet (it uses authorized_user and service_account files, and the metadata server)", where, displayString(creds.Type))
-	}
-	resp, err := hc.Do(ctx, http.MethodPost, tokenURL, []byte(form.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
-	if err != nil {
-		err = hideSecret(hideSecret(err, secret), creds.ClientSecret)
-		return "", fmt.Errorf("with %s: %w", where, googleAPIError("Google's token endpoint", tokenURL, err))
-	}
-	var answer struct {
-		AccessToken string `json:"access_token"`
-	}
-	if json.Unmarshal(resp.Body, &answer) != nil || answer.AccessToken == "" {
-		return "", fmt.Errorf("with %s: Google's token endpoint at %s answered without an access token", where, tokenURL)
-	}
-	return answer.AccessToken, nil
-}
-
-func readGoogleCredentials(path, where string) (*googleCredentials, error) {
+// readCredentialsFile reads a credentials file of at most
+// maxCredentialsFile bytes; its errors say why, not the path again.
+func readCredentialsFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading Google credentials: %w", err)
+		return nil, pathCause(err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxCredentialsFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading Google credentials: %w", err)
+		return nil, pathCause(err)
 	}
-	var c googleCredentials
-	if len(b) > maxCredentialsFile || json.Unmarshal(b, &c) != nil {
-		return nil, fmt.Errorf("%s is not a Google credentials file (not a JSON object of at most %d bytes)", where, maxCredentialsFile)
+	if len(b) > maxCredentialsFile {
+		return nil, fmt.Errorf("it is larger than %d bytes, which is no credentials file", maxCredentialsFile)
 	}
-	return &c, nil
+	return b, nil
 }
 
-// serviceAccountAssertion is the signed JWT a service account key
-// exchanges for an access token (RFC 7523).
-func serviceAccountAssertion(c *googleCredentials, aud string, now time.Time) (string, error) {
-	if c.ClientEmail == "" || c.PrivateKey == "" {
-		return "", errors.New("a service account key without client_email or private_key")
+// pathCause is the cause of a *fs.PathError (e.g. "no such file or
+// directory"), which still matches fs.ErrNotExist and the like.
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	block, _ := pem.Decode([]byte(c.PrivateKey))
-	if block == nil {
-		return "", errors.New("its private_key is not PEM")
-	}
-	var key any
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	}
-	rk, ok := key.(*rsa.PrivateKey)
-	if err != nil || !ok {
-		return "", errors.New("its private_key is not an RSA key")
-	}
-	header := map[string]string{"alg": "RS256", "typ": "JWT"}
-	if c.PrivateKeyID != "" {
-		header["kid"] = c.PrivateKeyID
-	}
-	h, _ := json.Marshal(header)
-	p, _ := json.Marshal(map[string]any{"iss": c.ClientEmail, "scope": cloudPlatformScope, "aud": aud, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
-	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p)
-	sum := sha256.Sum256([]byte(in))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, rk, crypto.SHA256, sum[:])
-	if err != nil {
-		return "", fmt.Errorf("signing with its private_key: %w", err)
-	}
-	return in + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+	return err
 }
 
-// metadataAccessToken asks the metadata server for its service account's
-// access token.
-func metadataAccessToken(ctx context.Context, o *Options) (string, error) {
+// credentialSecrets are the secrets a credentials file holds, which no
+// message may show: the refresh token, client secret and private key,
+// at the top and in source_credentials.
+func credentialSecrets(b []byte) []string {
+	var f struct {
+		RefreshToken string          `json:"refresh_token"`
+		ClientSecret string          `json:"client_secret"`
+		PrivateKey   string          `json:"private_key"`
+		Source       json.RawMessage `json:"source_credentials"`
+	}
+	if json.Unmarshal(b, &f) != nil {
+		return nil
+	}
+	out := []string{f.RefreshToken, f.ClientSecret, f.PrivateKey}
+	if len(f.Source) > 0 {
+		out = append(out, credentialSecrets(f.Source)...)
+	}
+	return out
+}
+
+// hideSecrets replaces each secret in err's message, keeping what err
+// wraps.
+func hideSecrets(err error, secrets ...string) error {
+	msg := err.Error()
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			msg = strings.ReplaceAll(msg, s, "[hidden]")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &lineError{msg: msg, err: err}
+}
+
+// metadataAccessToken asks the metadata server for its service
+// account's access token; when there is none, no credentials were found
+// (wellKnown is gcloud's file, which does not exist).
+func metadataAccessToken(ctx context.Context, o *Options, wellKnown string) (*googleCredentials, error) {
 	resp, endpoint, err := metadataGet(ctx, o, "instance/service-accounts/default/token?"+url.Values{"scopes": {cloudPlatformScope}}.Encode())
+	if errors.Is(err, ErrNoMetadataServer) {
+		noFile := "there is no gcloud credentials file (HOME is not set)"
+		if wellKnown != "" {
+			noFile = "there is no " + printable.String(wellKnown) + " (gcloud auth application-default login writes it)"
+		}
+		// The metadata server's error is text here: the hint for no
+		// credentials is not google-workload-identity's.
+		return nil, fmt.Errorf("%w: %s is not set, %s, and %s", ErrNoGoogleCredentials, EnvGoogleApplicationCredentials, noFile, err.Error())
+	}
 	if err != nil {
-		return "", err
+		return nil, fmt.Errorf("getting an access token of the metadata server's service account: %w", err)
 	}
 	var answer struct {
 		AccessToken string `json:"access_token"`
 	}
-	if json.Unmarshal(resp.Body, &answer) != nil || answer.AccessToken == "" {
-		return "", fmt.Errorf("the metadata server at %s answered without an access token", endpoint)
+	if len(resp.Body) > maxGoogleAnswer || json.Unmarshal(resp.Body, &answer) != nil || answer.AccessToken == "" {
+		return nil, fmt.Errorf("the metadata server at %s answered without an access token", endpoint)
 	}
-	return answer.AccessToken, nil
+	return &googleCredentials{access: answer.AccessToken}, nil
 }
 
-// googleAPIError makes a failed request to a Google API one line: the
-// status and the API's own error message (its JSON "error": a string with
-// an "error_description", or an object with a "message").
-func googleAPIError(what, endpoint string, err error) error {
-	var se *httpx.StatusError
-	if !errors.As(err, &se) {
-		return fmt.Errorf("%s at %s: %w", what, endpoint, err)
+// googleHTTPClient is the client x/oauth2/google sends its requests
+// with: each attempt bounded by timeout and its answer by httpx's limit,
+// and tried once more (a POST too: a refresh-token, jwt-bearer or token
+// exchange grant can be sent again) after a failed connection that was
+// not a timeout, or a 5xx or 429 answer.
+func googleHTTPClient(timeout time.Duration) *http.Client {
+	inner := (&httpx.Client{Timeout: timeout, UserAgent: "gitsign"}).HTTPClient()
+	return &http.Client{Transport: &retryOnce{next: inner.Transport, backoff: 200 * time.Millisecond}}
+}
+
+// retryOnce sends a request again, once, when its first attempt failed
+// for a reason worth retrying.
+type retryOnce struct {
+	next    http.RoundTripper
+	backoff time.Duration
+}
+
+func (r *retryOnce) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	again := err != nil && !httpx.IsTimeout(err) ||
+		err == nil && (resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests)
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	if !again || !replayable || req.Context().Err() != nil {
+		return resp, err
 	}
-	var body struct {
+	retry := req.Clone(req.Context())
+	if req.GetBody != nil {
+		body, gerr := req.GetBody()
+		if gerr != nil {
+			return resp, err
+		}
+		retry.Body = body
+	}
+	if resp != nil {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}
+	select {
+	case <-req.Context().Done():
+		if retry.Body != nil {
+			retry.Body.Close()
+		}
+		return nil, context.Cause(req.Context())
+	case <-time.After(r.backoff):
+	}
+	return r.next.RoundTrip(retry)
+}
+
+// tokenEndpointError makes a failure to get an access token with the
+// credentials where names one line, with Google's own error text.
+func tokenEndpointError(where string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		at := ""
+		if re.Response.Request != nil {
+			at = " at " + re.Response.Request.URL.Redacted()
+		}
+		msg := fmt.Sprintf("getting an access token with %s: Google's token endpoint%s answered %d %s", where, at, re.Response.StatusCode, http.StatusText(re.Response.StatusCode))
+		switch text := googleErrorText(re.Body); {
+		case text != "":
+			msg += ": " + googleText(text)
+		case re.ErrorCode != "":
+			msg += ": " + googleText(strings.TrimSuffix(re.ErrorCode+": "+re.ErrorDescription, ": "))
+		default:
+			msg += serverLine(string(re.Body))
+		}
+		return &lineError{msg: msg, err: err}
+	}
+	// The security token service and the impersonation of a service
+	// account answer a refusal as "oauth2/google: status code N: BODY".
+	if rest, ok := strings.CutPrefix(err.Error(), "oauth2/google: status code "); ok {
+		code, body, _ := strings.Cut(rest, ": ")
+		if n, cerr := strconv.Atoi(code); cerr == nil {
+			msg := fmt.Sprintf("getting an access token with %s: Google answered %d %s", where, n, http.StatusText(n))
+			if text := googleErrorText([]byte(body)); text != "" {
+				msg += ": " + googleText(text)
+			} else {
+				msg += serverLine(body)
+			}
+			return &lineError{msg: msg, err: err}
+		}
+	}
+	var ue *url.Error
+	switch {
+	case errors.As(err, &ue) && httpx.IsTimeout(err):
+		return &lineError{msg: fmt.Sprintf("getting an access token with %s: %s gave no answer in time", where, printable.String(ue.URL)), err: err}
+	case errors.As(err, &ue) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+		return &lineError{msg: fmt.Sprintf("getting an access token with %s: cannot reach %s: %s", where, printable.String(ue.URL), lastWords(err)), err: err}
+	}
+	return &lineError{msg: fmt.Sprintf("getting an access token with %s: %s", where, displayLine(err.Error())), err: err}
+}
+
+// iamError makes a failed generateIdToken request one line: the status
+// and Google's own error text, or why nothing answered.
+func iamError(endpoint, target string, timeout time.Duration, err error) error {
+	var se *httpx.StatusError
+	switch {
+	case errors.As(err, &se):
+		msg := fmt.Sprintf("Google's IAM Credentials API at %s answered %d %s", endpoint, se.Status, http.StatusText(se.Status))
+		if text := googleErrorText([]byte(se.Body)); text != "" {
+			msg += ": " + googleText(text)
+		} else {
+			msg += serverLine(se.Body)
+		}
+		if se.Status == http.StatusForbidden {
+			msg += " (the credentials need the role " + tokenCreatorRole + " on " + target + ")"
+		}
+		return &lineError{msg: msg, err: err}
+	case httpx.IsTimeout(err):
+		return &lineError{msg: fmt.Sprintf("Google's IAM Credentials API at %s gave no answer within %s", endpoint, timeout), err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("asking Google's IAM Credentials API at %s: %w", endpoint, err)
+	}
+	return &lineError{msg: fmt.Sprintf("cannot reach Google's IAM Credentials API at %s: %s", endpoint, lastWords(err)), err: err}
+}
+
+// googleErrorText is the error a Google API or token endpoint put in its
+// JSON answer: {"error": "invalid_grant", "error_description": "..."}
+// or {"error": {"code": 403, "message": "...", "status": "PERMISSION_DENIED"}};
+// "" for any other answer.
+func googleErrorText(body []byte) string {
+	var v struct {
 		Error json.RawMessage `json:"error"`
 		Desc  string          `json:"error_description"`
 	}
-	msg := ""
-	if json.Unmarshal([]byte(se.Body), &body) == nil && len(body.Error) > 0 {
-		var s string
-		var obj struct {
-			Message string `json:"message"`
-			Status  string `json:"status"`
-		}
-		switch {
-		case json.Unmarshal(body.Error, &s) == nil:
-			msg = strings.TrimSpace(s + " " + body.Desc)
-		case json.Unmarshal(body.Error, &obj) == nil:
-			msg = strings.TrimSpace(obj.Status + " " + obj.Message)
-		}
+	if json.Unmarshal(body, &v) != nil || len(v.Error) == 0 {
+		return ""
 	}
-	if msg == "" {
-		return &apiError{msg: fmt.Sprintf("%s at %s answered %d %s%s", what, endpoint, se.Status, http.StatusText(se.Status), serverLine(se.Body)), err: se}
+	var code string
+	if json.Unmarshal(v.Error, &code) == nil {
+		if v.Desc != "" {
+			return code + ": " + v.Desc
+		}
+		return code
 	}
-	return &apiError{msg: fmt.Sprintf("%s at %s answered %d %s: %s", what, endpoint, se.Status, http.StatusText(se.Status), displayLine(msg)), err: se}
+	var obj struct {
+		Message string `json:"message"`
+		Status  string `json:"status"`
+	}
+	if json.Unmarshal(v.Error, &obj) != nil {
+		return ""
+	}
+	if obj.Status != "" && obj.Message != "" {
+		return obj.Status + ": " + obj.Message
+	}
+	return obj.Status + obj.Message
 }
 
-// apiError is a one-line message that still matches the *httpx.StatusError.
-type apiError struct {
+// googleText shows Google's error text in one line: escaped
+// (printable.String), cut after 400 bytes, which keeps the longest of
+// Google's messages whole, with their links.
+func googleText(s string) string {
+	const maxLen = 400
+	s = strings.TrimSpace(s)
+	if len(s) > maxLen {
+		return printable.String(strings.ToValidUTF8(s[:maxLen], "")) + "..."
+	}
+	return printable.String(s)
+}
+
+// lineError is a one-line message that still matches what it explains.
+type lineError struct {
 	msg string
 	err error
 }
 
-func (e *apiError) Error() string { return e.msg }
-func (e *apiError) Unwrap() error { return e.err }
+func (e *lineError) Error() string { return e.msg }
+func (e *lineError) Unwrap() error { return e.err }

@@ -7,8 +7,10 @@
 // nonce) in the user's browser, or by the device authorization grant
 // (RFC 8628) for machines without a browser.
 //
-// It is not a general OAuth client: it never refreshes tokens, never caches
-// them and never writes them anywhere. Ambient tokens (environment, file,
+// It is not a general OAuth client: it never refreshes identity tokens,
+// never caches them and never writes them anywhere (google-impersonate
+// uses Google's credentials, through golang.org/x/oauth2/google, only for
+// the access token of one request). Ambient tokens (environment, file,
 // GitHub Actions, Buildkite, Google) are only decoded
 // (ParseUnverified); their signature is checked by the certificate
 // authority (Fulcio) that receives them. Tokens from the browser and device

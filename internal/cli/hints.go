@@ -164,12 +164,12 @@ func tokenHints(e *oauth.SourceError) []string {
 		return []string{"the buildkite-agent provider works in the steps of a Buildkite job; elsewhere, unset gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER)"}
 	case errors.Is(e, oauth.ErrNoBuildkiteAgent):
 		return []string{"install buildkite-agent in the job's image, or put its token in " + oauth.EnvIDToken + ": buildkite-agent oidc request-token --audience sigstore"}
+	case errors.Is(e, oauth.ErrNoGoogleCredentials):
+		return []string{"log in with gcloud auth application-default login, or set " + oauth.EnvGoogleApplicationCredentials + " to a credentials file (a service account key, a workload identity federation configuration)"}
+	case errors.Is(e, oauth.ErrNoServiceAccount):
+		return []string{"set " + oauth.EnvGoogleServiceAccountName + " to the email address of the service account to sign as"}
 	case errors.Is(e, oauth.ErrNoMetadataServer):
 		return []string{"google-workload-identity works on Google Cloud (Compute Engine, GKE with Workload Identity, Cloud Run, Cloud Build); elsewhere, unset gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER)"}
-	case errors.Is(e, oauth.ErrNoGoogleCredentials):
-		return []string{"log in with gcloud auth application-default login, or set " + oauth.EnvGoogleApplicationCredentials + " to a service account key file"}
-	case e.Provider == oauth.ProviderGoogleImpersonate && errors.Is(e, oauth.ErrNoToken):
-		return []string{"set " + oauth.EnvGoogleServiceAccountName + " to the email address of the service account to sign as"}
 	case e.Provider == oauth.ProviderFilesystem && errors.As(e, &expired):
 		return []string{"the token file (gitsign.tokenFile, GITSIGN_TOKEN_FILE) holds an expired token: replace it with a fresh one"}
 	}
