@@ -35,56 +35,28 @@ const metadataTimeout = 5 * time.Second
 // server's address (google-workload-identity outside Google Cloud).
 var ErrNoMetadataServer = errors.New("no metadata server")
 
-// googleWorkloadIdentityToken asks the metadata server for an identity
-// token for audience o.ClientID (DefaultAudience when empty), the request
-// Google's idtoken library makes on Compute Engine:
+// googleWorkloadIdentityToken asks the metadata server (see metadataGet)
+// for an identity token for audience o.ClientID (DefaultAudience when
+// empty), the request Google's idtoken library makes on Compute Engine:
 //
 //	GET http://HOST/computeMetadata/v1/instance/service-accounts/default/identity?audience=AUD&format=full
 //	Metadata-Flavor: Google
 //
-// HOST is GCE_METADATA_HOST, metadata.google.internal when unset. The
-// request goes to the metadata server directly, never through a proxy.
-// Each attempt is bounded by 5 seconds (o.Timeout when shorter); a failed
-// connection and a 5xx answer are tried once more.
+// HOST is GCE_METADATA_HOST, metadata.google.internal when unset.
 func googleWorkloadIdentityToken(ctx context.Context, o *Options) (*IDToken, error) {
-	host, where := DefaultGCEMetadataHost, "gitsign is not running on Google Cloud?"
-	if v, _ := o.LookupEnv(EnvGCEMetadataHost); strings.TrimSpace(v) != "" {
-		host, where = strings.TrimSpace(v), EnvGCEMetadataHost+" names it"
-	}
-	if u, err := url.Parse("http://" + host + "/"); err != nil || u.Host != host || strings.ContainsAny(host, "/?#@ \t") {
-		return nil, fmt.Errorf("%s must be a host name or address with an optional port, got %s", EnvGCEMetadataHost, displayString(host))
-	}
 	aud := o.ClientID
 	if aud == "" {
 		aud = DefaultAudience
 	}
 	q := url.Values{"audience": {aud}, "format": {"full"}}
-	endpoint := "http://" + host + "/computeMetadata/v1/instance/service-accounts/default/identity?" + q.Encode()
-
-	timeout := metadataTimeout
-	if o.Timeout > 0 && o.Timeout < timeout {
-		timeout = o.Timeout
-	}
-	hc := &httpx.Client{
-		Timeout: timeout, Retries: 1, Backoff: 100 * time.Millisecond, UserAgent: "gitsign",
-		Transport: &http.Transport{
-			Proxy:                 nil, // as Google's libraries: the metadata server is never behind a proxy
-			DialContext:           (&net.Dialer{Timeout: timeout}).DialContext,
-			ResponseHeaderTimeout: timeout,
-			MaxIdleConns:          1,
-		},
-	}
 	done := o.Progress("asking the metadata server for an identity token")
-	resp, err := hc.Do(ctx, http.MethodGet, endpoint, nil, http.Header{"Metadata-Flavor": {"Google"}})
+	resp, endpoint, err := metadataGet(ctx, o, "instance/service-accounts/default/identity?"+q.Encode())
 	done(err)
 	if err != nil {
-		return nil, metadataError(endpoint, where, err)
+		return nil, err
 	}
 	if len(resp.Body) > maxTokenLen {
 		return nil, fmt.Errorf("the metadata server at %s answered more than %d bytes, which is no token", endpoint, maxTokenLen)
-	}
-	if f := resp.Header.Get("Metadata-Flavor"); f != "Google" {
-		return nil, fmt.Errorf("what answered at %s is not a Google metadata server (no Metadata-Flavor: Google in its answer)", endpoint)
 	}
 	raw := trimToken(string(resp.Body))
 	if raw == "" {
@@ -98,6 +70,43 @@ func googleWorkloadIdentityToken(ctx context.Context, o *Options) (*IDToken, err
 		return nil, err
 	}
 	return tok, nil
+}
+
+// metadataGet asks the metadata server (GCE_METADATA_HOST, else
+// metadata.google.internal) for computeMetadata/v1/ + suffix, directly,
+// never through a proxy. Each attempt is bounded by 5 seconds (o.Timeout
+// when shorter); a failed connection and a 5xx answer are tried once
+// more. It returns the URL it asked, for messages.
+func metadataGet(ctx context.Context, o *Options, suffix string) (*httpx.Response, string, error) {
+	host, where := DefaultGCEMetadataHost, "gitsign is not running on Google Cloud?"
+	if v, _ := o.LookupEnv(EnvGCEMetadataHost); strings.TrimSpace(v) != "" {
+		host, where = strings.TrimSpace(v), EnvGCEMetadataHost+" names it"
+	}
+	if u, err := url.Parse("http://" + host + "/"); err != nil || u.Host != host || strings.ContainsAny(host, "/?#@ \t") {
+		return nil, "", fmt.Errorf("%s must be a host name or address with an optional port, got %s", EnvGCEMetadataHost, displayString(host))
+	}
+	endpoint := "http://" + host + "/computeMetadata/v1/" + suffix
+	timeout := metadataTimeout
+	if o.Timeout > 0 && o.Timeout < timeout {
+		timeout = o.Timeout
+	}
+	hc := &httpx.Client{
+		Timeout: timeout, Retries: 1, Backoff: 100 * time.Millisecond, UserAgent: "gitsign",
+		Transport: &http.Transport{
+			Proxy:                 nil, // as Google's libraries: the metadata server is never behind a proxy
+			DialContext:           (&net.Dialer{Timeout: timeout}).DialContext,
+			ResponseHeaderTimeout: timeout,
+			MaxIdleConns:          1,
+		},
+	}
+	resp, err := hc.Do(ctx, http.MethodGet, endpoint, nil, http.Header{"Metadata-Flavor": {"Google"}})
+	if err != nil {
+		return nil, endpoint, metadataError(endpoint, where, err)
+	}
+	if f := resp.Header.Get("Metadata-Flavor"); f != "Google" {
+		return nil, endpoint, fmt.Errorf("what answered at %s is not a Google metadata server (no Metadata-Flavor: Google in its answer)", endpoint)
+	}
+	return resp, endpoint, nil
 }
 
 // metadataError says in one line why the metadata server gave no token;

@@ -2,13 +2,16 @@
 // SIGSTORE_ID_TOKEN environment variable, from a token file, from GitHub
 // Actions' token endpoint, from the Buildkite agent of a Buildkite job
 // (buildkite-agent oidc request-token), from the GCE/GKE metadata server,
+// from Google's IAM Credentials API for an impersonated service account,
 // by running the OAuth 2.0 authorization-code flow (PKCE S256, state and
 // nonce) in the user's browser, or by the device authorization grant
 // (RFC 8628) for machines without a browser.
 //
-// It is not a general OAuth client: it never refreshes tokens, never caches
-// them and never writes them anywhere. Ambient tokens (environment, file,
-// GitHub Actions, Buildkite, metadata server) are only decoded
+// It is not a general OAuth client: it never refreshes identity tokens,
+// never caches them and never writes them anywhere (google-impersonate
+// uses Google's credentials, through golang.org/x/oauth2/google, only for
+// the access token of one request). Ambient tokens (environment, file,
+// GitHub Actions, Buildkite, Google) are only decoded
 // (ParseUnverified); their signature is checked by the certificate
 // authority (Fulcio) that receives them. Tokens from the browser and device
 // flows are fully verified (signature, issuer, audience, expiry, nonce).
@@ -198,9 +201,9 @@ var sources = map[string]source{
 	ProviderDevice:                 deviceToken,
 	ProviderBuildkite:              buildkiteToken,
 	ProviderGoogleWorkloadIdentity: googleWorkloadIdentityToken,
+	ProviderGoogleImpersonate:      googleImpersonateToken,
 	// Accepted by the configuration for compatibility with the reference.
-	"spiffe":             unsupported("spiffe"),
-	"google-impersonate": unsupported("google-impersonate"),
+	"spiffe": unsupported("spiffe"),
 }
 
 func unsupported(name string) source {
@@ -239,7 +242,7 @@ func Get(ctx context.Context, o Options) (*IDToken, error) {
 	}
 	src, ok := sources[name]
 	if !ok {
-		return nil, fmt.Errorf("oauth: unknown token provider %s (want interactive, device, filesystem, envvar, github-actions, buildkite-agent or google-workload-identity)", printable.Quote(o.Provider))
+		return nil, fmt.Errorf("oauth: unknown token provider %s (want interactive, device, filesystem, envvar, github-actions, buildkite-agent, google-workload-identity or google-impersonate)", printable.Quote(o.Provider))
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("oauth: %w", context.Cause(ctx))

@@ -182,7 +182,7 @@ func TestHeadless(t *testing.T) {
 }
 
 func TestUnsupportedAndUnknownProviders(t *testing.T) {
-	for _, name := range []string{"spiffe", "google-impersonate"} {
+	for _, name := range []string{"spiffe"} {
 		_, err := Get(context.Background(), Options{Provider: name})
 		if !errors.Is(err, ErrUnsupportedProvider) || !strings.Contains(err.Error(), "token provider "+name+" is not supported yet") {
 			t.Errorf("%s: %v", name, err)

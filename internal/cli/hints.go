@@ -149,7 +149,7 @@ func tokenHints(e *oauth.SourceError) []string {
 	var expired *oauth.ExpiredError
 	switch {
 	case errors.Is(e, oauth.ErrUnsupportedProvider):
-		return []string{"gitsign gets tokens from interactive, device, filesystem, envvar, github-actions, buildkite-agent or google-workload-identity: set gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER) to one of them, or unset it"}
+		return []string{"gitsign gets tokens from interactive, device, filesystem, envvar, github-actions, buildkite-agent, google-workload-identity or google-impersonate: set gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER) to one of them, or unset it"}
 	case errors.Is(e, oauth.ErrLoginTimeout):
 		return []string{"open the login URL shown above in a browser, or sign in with a code on another device: gitsign.tokenProvider=device"}
 	case errors.Is(e, oauth.ErrDeviceCodeExpired):
@@ -164,6 +164,10 @@ func tokenHints(e *oauth.SourceError) []string {
 		return []string{"the buildkite-agent provider works in the steps of a Buildkite job; elsewhere, unset gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER)"}
 	case errors.Is(e, oauth.ErrNoBuildkiteAgent):
 		return []string{"install buildkite-agent in the job's image, or put its token in " + oauth.EnvIDToken + ": buildkite-agent oidc request-token --audience sigstore"}
+	case errors.Is(e, oauth.ErrNoGoogleCredentials):
+		return []string{"log in with gcloud auth application-default login, or set " + oauth.EnvGoogleApplicationCredentials + " to a credentials file (a service account key, a workload identity federation configuration)"}
+	case errors.Is(e, oauth.ErrNoServiceAccount):
+		return []string{"set " + oauth.EnvGoogleServiceAccountName + " to the email address of the service account to sign as"}
 	case errors.Is(e, oauth.ErrNoMetadataServer):
 		return []string{"google-workload-identity works on Google Cloud (Compute Engine, GKE with Workload Identity, Cloud Run, Cloud Build); elsewhere, unset gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER)"}
 	case e.Provider == oauth.ProviderFilesystem && errors.As(e, &expired):

@@ -23,5 +23,8 @@ func TestScript(t *testing.T) {
 			env.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"google-standin": googleStandIn,
+		},
 	})
 }

@@ -171,6 +171,7 @@ var envOnly = []struct {
 	{name: "SIGSTORE_REKOR_PUBLIC_KEY", path: true},
 	{name: "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE", path: true},
 	{name: "TUF_ROOT", path: true},
+	{name: "GITSIGN_IAM_CREDENTIALS_URL"},
 	{name: "GITSIGN_ENABLE_SIGSTORE_GO", problem: "accepted and ignored: gitsign has one signing and verification path"},
 }
 

@@ -170,6 +170,8 @@ var docs = map[string]Doc{
 		Text: "A PEM file with the certificate transparency log's public key to verify certificate timestamps (SCTs) with, in place of the trusted root's CT logs."},
 	"TUF_ROOT": {Kind: "path", DefaultNote: "~/.sigstore/tuf",
 		Text: "The directory where gitsign initialize caches the trusted root it fetches through TUF, and where verification looks for it."},
+	"GITSIGN_IAM_CREDENTIALS_URL": {Kind: "URL", DefaultNote: "https://iamcredentials.googleapis.com",
+		Text: "The Google IAM Credentials API that the google-impersonate token provider asks for the service account's identity token, for a private endpoint: an https URL, or http on a loopback address. The access token of the Application Default Credentials is sent there."},
 	"GITSIGN_ENABLE_SIGSTORE_GO": {Kind: "boolean",
 		Text: "Accepted and ignored, for the reference implementation's setups: gitsign has one signing and verification path."},
 }

@@ -117,6 +117,12 @@ func TestDocumentedDefaults(t *testing.T) {
 	if got := byName["gitsign.tokenFile"].DefaultNote; got != oauth.DefaultTokenFile {
 		t.Errorf("gitsign.tokenFile default %q, the filesystem provider reads %q", got, oauth.DefaultTokenFile)
 	}
+	if got := byName["GITSIGN_IAM_CREDENTIALS_URL"].DefaultNote; got != oauth.DefaultIAMCredentialsURL {
+		t.Errorf("GITSIGN_IAM_CREDENTIALS_URL default %q, google-impersonate asks %q", got, oauth.DefaultIAMCredentialsURL)
+	}
+	if got := byName["GITSIGN_IAM_CREDENTIALS_URL"].Env; len(got) != 1 || got[0] != oauth.EnvIAMCredentialsURL {
+		t.Errorf("GITSIGN_IAM_CREDENTIALS_URL doc is for %q, google-impersonate reads %s", got, oauth.EnvIAMCredentialsURL)
+	}
 	if got := byName[keyRekor].DefaultNote; !strings.Contains(got, defaultRekorV2) {
 		t.Errorf("gitsign.rekor note %q lacks the Rekor v2 default", got)
 	}

@@ -218,7 +218,13 @@ func environmentSection(r *roff) {
 	r.item(bold(oauth.EnvBuildkiteAgentToken),
 		"Set by the Buildkite agent in each job: the buildkite-agent token provider requires it, and runs buildkite-agent oidc request-token.")
 	r.item(bold(oauth.EnvGCEMetadataHost),
-		"The host of the GCE/GKE metadata server the google-workload-identity token provider asks (metadata.google.internal when unset), as in Google's libraries.")
+		"The host of the GCE/GKE metadata server the google-workload-identity token provider asks (metadata.google.internal when unset), as in Google's libraries. google-impersonate asks it too, for an access token, when it finds no credentials file.")
+	r.item(bold(oauth.EnvGoogleServiceAccountName),
+		"The email address of the service account whose identity token the google-impersonate token provider gets from Google's IAM Credentials API (the reference's variable).")
+	r.item(bold(oauth.EnvGoogleApplicationCredentials),
+		"A Google credentials file (Application Default Credentials) that google-impersonate authorizes its request with: user credentials, a service account key, a workload identity federation configuration or an impersonated service account. Unset, it uses the file gcloud auth application-default login writes, else the metadata server's service account.")
+	r.item(bold(oauth.EnvGoogleQuotaProject),
+		"The Google Cloud project that google-impersonate's request is billed to, over the quota_project_id of the credentials file, as in Google's libraries.")
 }
 
 // filesSection lists the files gitsign reads and writes.
