@@ -42,18 +42,13 @@
 package main
 
 import (
-	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -108,8 +103,7 @@ type claims struct {
 
 type issuer struct {
 	url    string
-	key    *rsa.PrivateKey
-	kid    string
+	key    *signingKey
 	runs   atomic.Int64
 	mu     sync.Mutex
 	jobs   map[string]*job
@@ -119,16 +113,13 @@ type issuer struct {
 }
 
 func newIssuer(issuerURL string, logger *log.Logger) (*issuer, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := newSigningKey(issuerURL, "RS256")
 	if err != nil {
 		return nil, err
 	}
-	der := key.PublicKey.N.Bytes()
-	sum := sha256.Sum256(der)
 	iss := &issuer{
-		url:    strings.TrimSuffix(issuerURL, "/"),
+		url:    key.url,
 		key:    key,
-		kid:    hex.EncodeToString(sum[:8]),
 		jobs:   map[string]*job{},
 		now:    time.Now,
 		logger: logger,
@@ -175,8 +166,6 @@ func (iss *issuer) newRun(j *job) {
 	j.RunNumber = strconv.FormatInt(n%10_000+1, 10)
 }
 
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
 func (iss *issuer) claims(j *job, aud string) (*claims, error) {
 	jti := make([]byte, 16)
 	if _, err := rand.Read(jti); err != nil {
@@ -219,31 +208,12 @@ func (iss *issuer) claims(j *job, aud string) (*claims, error) {
 	}, nil
 }
 
-// sign returns the compact RS256 JWS of c.
-func (iss *issuer) sign(c *claims) (string, error) {
-	header, err := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": iss.kid})
-	if err != nil {
-		return "", err
-	}
-	payload, err := json.Marshal(c)
-	if err != nil {
-		return "", err
-	}
-	input := b64(header) + "." + b64(payload)
-	h := sha256.Sum256([]byte(input))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, iss.key, crypto.SHA256, h[:])
-	if err != nil {
-		return "", err
-	}
-	return input + "." + b64(sig), nil
-}
-
 func (iss *issuer) mint(j *job, aud, via string) (string, error) {
 	c, err := iss.claims(j, aud)
 	if err != nil {
 		return "", err
 	}
-	tok, err := iss.sign(c)
+	tok, err := iss.key.sign(c)
 	if err == nil {
 		iss.logger.Printf("minted (%s) sub=%s aud=%s job_workflow_ref=%s sha=%s event=%s ttl=%s", via, c.Sub, c.Aud, c.JobWorkflowRef, c.SHA, c.EventName, j.TTL)
 	}
@@ -274,28 +244,12 @@ func params(r *http.Request) (url.Values, error) {
 
 func (iss *issuer) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{
-			"issuer":                                iss.url,
-			"jwks_uri":                              iss.url + "/.well-known/jwks",
-			"subject_types_supported":               []string{"public", "pairwise"},
-			"response_types_supported":              []string{"id_token"},
-			"id_token_signing_alg_values_supported": []string{"RS256"},
-			"scopes_supported":                      []string{"openid"},
-			"claims_supported": []string{"sub", "aud", "exp", "iat", "iss", "jti", "nbf", "ref", "sha", "repository",
-				"repository_id", "repository_owner", "repository_owner_id", "run_id", "run_number", "run_attempt",
-				"actor", "actor_id", "workflow", "workflow_ref", "workflow_sha", "head_ref", "base_ref", "event_name",
-				"ref_type", "ref_protected", "environment", "job_workflow_ref", "job_workflow_sha",
-				"repository_visibility", "runner_environment"},
-		})
-	})
-	mux.HandleFunc("GET /.well-known/jwks", func(w http.ResponseWriter, r *http.Request) {
-		pub := iss.key.PublicKey
-		writeJSON(w, http.StatusOK, map[string]any{"keys": []map[string]string{{
-			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": iss.kid,
-			"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()),
-		}}})
-	})
+	iss.key.publish(mux, "/.well-known/jwks", []string{"sub", "aud", "exp", "iat", "iss", "jti", "nbf", "ref", "sha", "repository",
+		"repository_id", "repository_owner", "repository_owner_id", "run_id", "run_number", "run_attempt",
+		"actor", "actor_id", "workflow", "workflow_ref", "workflow_sha", "head_ref", "base_ref", "event_name",
+		"ref_type", "ref_protected", "environment", "job_workflow_ref", "job_workflow_sha",
+		"repository_visibility", "runner_environment"},
+		map[string]any{"subject_types_supported": []string{"public", "pairwise"}})
 	mux.HandleFunc("/mint", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			writeError(w, http.StatusMethodNotAllowed, "method not allowed")
@@ -371,9 +325,6 @@ func (iss *issuer) handler() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"value": jwt})
-	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("ok\n"))
 	})
 	return mux
 }
