@@ -1,6 +1,8 @@
 // Command actions is the local stand-in for GitHub Actions' OIDC issuer, run
-// by hack/sigstore-local as its second issuer. TEST STACK ONLY: it signs
-// whatever claims it is asked for.
+// by hack/sigstore-local as its second issuer, and for three more workload
+// issuers on ports of their own: Buildkite's (buildkite.go), Google's
+// service account tokens (google.go) and a SPIFFE trust domain's JWT-SVIDs
+// (spiffe.go). TEST STACK ONLY: it signs whatever claims it is asked for.
 //
 // It mints RS256 ID tokens with the claims of a GitHub Actions job (sub
 // repo:OWNER/REPO:ref:REF, repository, ref, sha, workflow_ref,
@@ -13,6 +15,16 @@
 // Usage:
 //
 //	actions [-addr 127.0.0.1:5558] [-issuer URL] [-request-token TOKEN]
+//		[-buildkite-addr ADDR [-buildkite-issuer URL]
+//		 [-buildkite-job-id UUID -buildkite-access-token TOKEN]]
+//		[-google-addr ADDR [-google-issuer URL]]
+//		[-spiffe-addr ADDR [-spiffe-issuer URL] [-spiffe-trust-domain example.test]]
+//
+// Each issuer has a signing key of its own, fresh on every start, and
+// serves discovery, its JWKS, GET /mint?PARAMS ({"value": JWT}; POST with
+// a form works too) and /healthz; the three others' parameters are
+// described in their files and in hack/sigstore-local.d/README.md. The
+// rest of this comment is about the GitHub Actions issuer.
 //
 // Endpoints:
 //
@@ -49,6 +61,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -333,12 +346,25 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:5558", "listen address")
 	issuerURL := flag.String("issuer", "", "issuer URL (default http://ADDR)")
 	requestToken := flag.String("request-token", "", "a request token for a job with the default claims")
+	bkAddr := flag.String("buildkite-addr", "", "listen address of the Buildkite-shaped issuer (none when empty)")
+	bkURL := flag.String("buildkite-issuer", "", "its issuer URL (default http://ADDR)")
+	bkJobID := flag.String("buildkite-job-id", "", "the job ID (a UUID) of a job with the default claims")
+	bkAccessToken := flag.String("buildkite-access-token", "", "that job's agent access token")
+	googleAddr := flag.String("google-addr", "", "listen address of the Google-shaped issuer (none when empty)")
+	googleURL := flag.String("google-issuer", "", "its issuer URL (default http://ADDR)")
+	spiffeAddr := flag.String("spiffe-addr", "", "listen address of the SPIFFE-shaped issuer (none when empty)")
+	spiffeURL := flag.String("spiffe-issuer", "", "its issuer URL (default http://ADDR)")
+	trustDomain := flag.String("spiffe-trust-domain", "example.test", "the SPIFFE issuer's trust domain")
 	flag.Parse()
-	if *issuerURL == "" {
-		*issuerURL = "http://" + *addr
-	}
 	logger := log.New(os.Stdout, "", log.LstdFlags)
-	iss, err := newIssuer(*issuerURL, logger)
+	orDefault := func(u *string, addr string) string {
+		if *u == "" {
+			return "http://" + addr
+		}
+		return *u
+	}
+
+	iss, err := newIssuer(orDefault(issuerURL, *addr), logger)
 	if err != nil {
 		logger.Fatal(err)
 	}
@@ -351,7 +377,62 @@ func main() {
 			logger.Fatal(err)
 		}
 	}
-	srv := &http.Server{Addr: *addr, Handler: iss.handler(), ReadHeaderTimeout: 10 * time.Second}
-	logger.Printf("actions issuer %s listening on %s", iss.url, *addr)
-	logger.Fatal(srv.ListenAndServe())
+	type server struct {
+		name, addr, url string
+		handler         http.Handler
+	}
+	servers := []server{{"actions", *addr, iss.url, iss.handler()}}
+
+	if *bkAddr != "" {
+		bk, err := newBuildkiteIssuer(orDefault(bkURL, *bkAddr), logger)
+		if err != nil {
+			logger.Fatal(err)
+		}
+		if (*bkJobID == "") != (*bkAccessToken == "") {
+			logger.Fatal("-buildkite-job-id and -buildkite-access-token go together")
+		}
+		if *bkJobID != "" {
+			if !validJobID(*bkJobID) {
+				logger.Fatalf("-buildkite-job-id %q is not a UUID", *bkJobID)
+			}
+			j, err := parseBKJob(url.Values{})
+			if err != nil {
+				logger.Fatal(err)
+			}
+			if err := bk.addJob(j, *bkJobID, *bkAccessToken); err != nil {
+				logger.Fatal(err)
+			}
+		}
+		servers = append(servers, server{"buildkite", *bkAddr, bk.key.url, bk.handler()})
+	}
+	if *googleAddr != "" {
+		g, err := newGoogleIssuer(orDefault(googleURL, *googleAddr), logger)
+		if err != nil {
+			logger.Fatal(err)
+		}
+		servers = append(servers, server{"google", *googleAddr, g.key.url, g.handler()})
+	}
+	if *spiffeAddr != "" {
+		sp, err := newSpiffeIssuer(orDefault(spiffeURL, *spiffeAddr), *trustDomain, logger)
+		if err != nil {
+			logger.Fatal(err)
+		}
+		servers = append(servers, server{"spiffe", *spiffeAddr, sp.key.url, sp.handler()})
+	}
+
+	// Listen on every address before serving any, so that a busy port
+	// fails the start.
+	listeners := make([]net.Listener, len(servers))
+	for i, s := range servers {
+		if listeners[i], err = net.Listen("tcp", s.addr); err != nil {
+			logger.Fatalf("%s issuer: %v", s.name, err)
+		}
+	}
+	errs := make(chan error, len(servers))
+	for i, s := range servers {
+		srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+		logger.Printf("%s issuer %s listening on %s", s.name, s.url, s.addr)
+		go func() { errs <- fmt.Errorf("%s issuer: %w", s.name, srv.Serve(listeners[i])) }()
+	}
+	logger.Fatal(<-errs)
 }
