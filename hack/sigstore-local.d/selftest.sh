@@ -6,7 +6,9 @@
 # return are looked up in trusted_root.json, and both results are verified as
 # Sigstore bundles by sigstore-go (hack/trustroot verify). The CI issuer is
 # checked too: its token service, and a Fulcio certificate for one of its
-# tokens with the workflow's URI and extensions.
+# tokens with the workflow's URI and extensions; and so are the Buildkite,
+# Google and SPIFFE issuers: a certificate for a token of each, with the
+# identity Fulcio builds from it, and a token of each kind Fulcio refuses.
 #
 # Run it as `hack/sigstore-local selftest` (inside the stack's namespace).
 # Set KEEP=dir to keep the work files there.
@@ -103,33 +105,84 @@ openssl verify -x509_strict -CAfile "$GITSIGN_LOCAL_FULCIO_ROOT" -untrusted "$GI
 openssl x509 -in cileaf.pem -noout -text >cileaf.txt
 ci_san=https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0.0
 grep -qxF "                URI:$ci_san" cileaf.txt || fail "the CI leaf's SAN is not URI:$ci_san"
-# ext OID VALUE: the extension's value, as openssl prints it, is VALUE after
-# at most its DER tag and length.
+# ext FILE OID VALUE: in the certificate text FILE, the extension's value,
+# as openssl prints it, is VALUE after at most its DER tag and length.
 ext() {
-	awk -v oid="$1:" -v want="$2" '
+	awk -v oid="$2:" -v want="$3" '
 		$1 == oid { getline v; sub(/^ +/, "", v); n = length(v) - length(want)
 			found = n >= 0 && n <= 4 && substr(v, n + 1) == want }
-		END { exit !found }' cileaf.txt || fail "the CI leaf's extension $1 is not $2"
+		END { exit !found }' "$1" || fail "the extension $2 of $1 is not $3"
 }
 x=1.3.6.1.4.1.57264.1
-ext $x.8 "$GITSIGN_LOCAL_ACTIONS_ISSUER"
-ext $x.2 push
-ext $x.3 "$ci_sha"
-ext $x.4 .github/workflows/release.yml
-ext $x.5 acme/app
-ext $x.6 refs/tags/v1.0.0
-ext $x.9 "$ci_san"
-ext $x.10 "$ci_sha"
-ext $x.11 github-hosted
-ext $x.12 https://github.com/acme/app
-ext $x.13 "$ci_sha"
-ext $x.14 refs/tags/v1.0.0
-ext $x.16 https://github.com/acme
-ext $x.18 "$ci_san"
-ext $x.20 push
-ext $x.22 public
-ext $x.24 repo:acme/app:ref:refs/tags/v1.0.0
+ext cileaf.txt $x.8 "$GITSIGN_LOCAL_ACTIONS_ISSUER"
+ext cileaf.txt $x.2 push
+ext cileaf.txt $x.3 "$ci_sha"
+ext cileaf.txt $x.4 .github/workflows/release.yml
+ext cileaf.txt $x.5 acme/app
+ext cileaf.txt $x.6 refs/tags/v1.0.0
+ext cileaf.txt $x.9 "$ci_san"
+ext cileaf.txt $x.10 "$ci_sha"
+ext cileaf.txt $x.11 github-hosted
+ext cileaf.txt $x.12 https://github.com/acme/app
+ext cileaf.txt $x.13 "$ci_sha"
+ext cileaf.txt $x.14 refs/tags/v1.0.0
+ext cileaf.txt $x.16 https://github.com/acme
+ext cileaf.txt $x.18 "$ci_san"
+ext cileaf.txt $x.20 push
+ext cileaf.txt $x.22 public
+ext cileaf.txt $x.24 repo:acme/app:ref:refs/tags/v1.0.0
 step "Fulcio certificate for the workflow $ci_san with its CI extensions"
+
+# 2c. The Buildkite, Google and SPIFFE issuers.
+# leaf NAME TOKEN SUBJECT: a certificate for TOKEN (proving possession by
+# signing SUBJECT) that chains to the root, as NAME.pem and its text
+# NAME.txt.
+leaf() {
+	certreq "$2" "$3" "$1-req.json"
+	curl -fsS -m 10 -H 'Content-Type: application/json' --data @"$1-req.json" "$GITSIGN_FULCIO_URL/api/v2/signingCert" >"$1-resp.json" ||
+		fail "Fulcio refused the $1 token: $(cat "$1-resp.json" 2>/dev/null)"
+	jq -r '.signedCertificateEmbeddedSct.chain.certificates[0]' "$1-resp.json" >"$1.pem"
+	openssl verify -x509_strict -CAfile "$GITSIGN_LOCAL_FULCIO_ROOT" -untrusted "$GITSIGN_LOCAL_FULCIO_INTERMEDIATE" "$1.pem" >/dev/null ||
+		fail "the $1 leaf does not chain to the Fulcio root"
+	openssl x509 -in "$1.pem" -noout -text >"$1.txt"
+}
+# refused NAME TOKEN SUBJECT: Fulcio answers a certificate request for
+# TOKEN with an error.
+refused() {
+	certreq "$2" "$3" "$1-req.json"
+	code=$(curl -sS -m 10 -o "$1-resp.json" -w '%{http_code}' -H 'Content-Type: application/json' --data @"$1-req.json" "$GITSIGN_FULCIO_URL/api/v2/signingCert")
+	case $code in 4??) ;; *) fail "Fulcio answered HTTP $code to $1: $(cat "$1-resp.json")" ;; esac
+}
+# A token of the stack's default Buildkite job, asked for through the agent
+# API as buildkite-agent asks.
+bk=$(curl -fsS -m 10 -H "Authorization: Token $GITSIGN_LOCAL_BUILDKITE_AGENT_ACCESS_TOKEN" -H 'Content-Type: application/json' \
+	--data '{"audience":"sigstore"}' "$GITSIGN_LOCAL_BUILDKITE_AGENT_ENDPOINT/jobs/$GITSIGN_LOCAL_BUILDKITE_JOB_ID/oidc/tokens" | jq -r .token) ||
+	fail "the Buildkite agent API refused the default job's access token"
+leaf buildkite "$bk" "$(claim "$bk" sub)"
+grep -qxF "                URI:https://buildkite.com/acme/app" buildkite.txt || fail "the Buildkite leaf's SAN is not URI:https://buildkite.com/acme/app"
+ext buildkite.txt $x.8 "$GITSIGN_LOCAL_BUILDKITE_ISSUER"
+ext buildkite.txt $x.11 self-hosted
+ext buildkite.txt $x.13 "$(claim "$bk" build_commit)"
+ext buildkite.txt $x.20 webhook
+ext buildkite.txt $x.21 "https://buildkite.com/acme/app/builds/$(claim "$bk" build_number)#$GITSIGN_LOCAL_BUILDKITE_JOB_ID"
+ext buildkite.txt $x.24 "$(claim "$bk" sub)"
+step "Fulcio certificate for the Buildkite pipeline https://buildkite.com/acme/app with its CI extensions"
+
+google=$("$SL" token --google --email signer@acme-ci.iam.gserviceaccount.com)
+leaf google "$google" signer@acme-ci.iam.gserviceaccount.com
+grep -qxF "                email:signer@acme-ci.iam.gserviceaccount.com" google.txt || fail "the Google leaf's SAN is not the service account"
+ext google.txt $x.8 "$GITSIGN_LOCAL_GOOGLE_ISSUER"
+unverified=$("$SL" token --google --email signer@acme-ci.iam.gserviceaccount.com --email-verified false)
+refused google-unverified "$unverified" signer@acme-ci.iam.gserviceaccount.com
+step "Fulcio certificate for the service account signer@acme-ci.iam.gserviceaccount.com; email_verified false refused"
+
+svid=$("$SL" token --spiffe --spiffe-id "spiffe://$GITSIGN_LOCAL_SPIFFE_TRUST_DOMAIN/ns/ci/sa/builder")
+leaf spiffe "$svid" "spiffe://$GITSIGN_LOCAL_SPIFFE_TRUST_DOMAIN/ns/ci/sa/builder"
+grep -qxF "                URI:spiffe://$GITSIGN_LOCAL_SPIFFE_TRUST_DOMAIN/ns/ci/sa/builder" spiffe.txt || fail "the SPIFFE leaf's SAN is not the SPIFFE ID"
+ext spiffe.txt $x.8 "$GITSIGN_LOCAL_SPIFFE_ISSUER"
+foreign=$("$SL" token --spiffe --spiffe-id spiffe://other.test/ns/ci/sa/builder)
+refused spiffe-foreign "$foreign" spiffe://other.test/ns/ci/sa/builder
+step "Fulcio certificate for spiffe://$GITSIGN_LOCAL_SPIFFE_TRUST_DOMAIN/ns/ci/sa/builder; another trust domain refused"
 
 # A refused token: aud other-client is not Fulcio's client id.
 other=$("$SL" token --client other-client alice)

@@ -1,6 +1,8 @@
 // Command actions is the local stand-in for GitHub Actions' OIDC issuer, run
-// by hack/sigstore-local as its second issuer. TEST STACK ONLY: it signs
-// whatever claims it is asked for.
+// by hack/sigstore-local as its second issuer, and for three more workload
+// issuers on ports of their own: Buildkite's (buildkite.go), Google's
+// service account tokens (google.go) and a SPIFFE trust domain's JWT-SVIDs
+// (spiffe.go). TEST STACK ONLY: it signs whatever claims it is asked for.
 //
 // It mints RS256 ID tokens with the claims of a GitHub Actions job (sub
 // repo:OWNER/REPO:ref:REF, repository, ref, sha, workflow_ref,
@@ -13,6 +15,16 @@
 // Usage:
 //
 //	actions [-addr 127.0.0.1:5558] [-issuer URL] [-request-token TOKEN]
+//		[-buildkite-addr ADDR [-buildkite-issuer URL]
+//		 [-buildkite-job-id UUID -buildkite-access-token TOKEN]]
+//		[-google-addr ADDR [-google-issuer URL]]
+//		[-spiffe-addr ADDR [-spiffe-issuer URL] [-spiffe-trust-domain example.test]]
+//
+// Each issuer has a signing key of its own, fresh on every start, and
+// serves discovery, its JWKS, GET /mint?PARAMS ({"value": JWT}; POST with
+// a form works too) and /healthz; the three others' parameters are
+// described in their files and in hack/sigstore-local.d/README.md. The
+// rest of this comment is about the GitHub Actions issuer.
 //
 // Endpoints:
 //
@@ -42,18 +54,14 @@
 package main
 
 import (
-	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"math/big"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -108,8 +116,7 @@ type claims struct {
 
 type issuer struct {
 	url    string
-	key    *rsa.PrivateKey
-	kid    string
+	key    *signingKey
 	runs   atomic.Int64
 	mu     sync.Mutex
 	jobs   map[string]*job
@@ -119,16 +126,13 @@ type issuer struct {
 }
 
 func newIssuer(issuerURL string, logger *log.Logger) (*issuer, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := newSigningKey(issuerURL, "RS256")
 	if err != nil {
 		return nil, err
 	}
-	der := key.PublicKey.N.Bytes()
-	sum := sha256.Sum256(der)
 	iss := &issuer{
-		url:    strings.TrimSuffix(issuerURL, "/"),
+		url:    key.url,
 		key:    key,
-		kid:    hex.EncodeToString(sum[:8]),
 		jobs:   map[string]*job{},
 		now:    time.Now,
 		logger: logger,
@@ -175,8 +179,6 @@ func (iss *issuer) newRun(j *job) {
 	j.RunNumber = strconv.FormatInt(n%10_000+1, 10)
 }
 
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
 func (iss *issuer) claims(j *job, aud string) (*claims, error) {
 	jti := make([]byte, 16)
 	if _, err := rand.Read(jti); err != nil {
@@ -219,31 +221,12 @@ func (iss *issuer) claims(j *job, aud string) (*claims, error) {
 	}, nil
 }
 
-// sign returns the compact RS256 JWS of c.
-func (iss *issuer) sign(c *claims) (string, error) {
-	header, err := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": iss.kid})
-	if err != nil {
-		return "", err
-	}
-	payload, err := json.Marshal(c)
-	if err != nil {
-		return "", err
-	}
-	input := b64(header) + "." + b64(payload)
-	h := sha256.Sum256([]byte(input))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, iss.key, crypto.SHA256, h[:])
-	if err != nil {
-		return "", err
-	}
-	return input + "." + b64(sig), nil
-}
-
 func (iss *issuer) mint(j *job, aud, via string) (string, error) {
 	c, err := iss.claims(j, aud)
 	if err != nil {
 		return "", err
 	}
-	tok, err := iss.sign(c)
+	tok, err := iss.key.sign(c)
 	if err == nil {
 		iss.logger.Printf("minted (%s) sub=%s aud=%s job_workflow_ref=%s sha=%s event=%s ttl=%s", via, c.Sub, c.Aud, c.JobWorkflowRef, c.SHA, c.EventName, j.TTL)
 	}
@@ -274,28 +257,12 @@ func params(r *http.Request) (url.Values, error) {
 
 func (iss *issuer) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{
-			"issuer":                                iss.url,
-			"jwks_uri":                              iss.url + "/.well-known/jwks",
-			"subject_types_supported":               []string{"public", "pairwise"},
-			"response_types_supported":              []string{"id_token"},
-			"id_token_signing_alg_values_supported": []string{"RS256"},
-			"scopes_supported":                      []string{"openid"},
-			"claims_supported": []string{"sub", "aud", "exp", "iat", "iss", "jti", "nbf", "ref", "sha", "repository",
-				"repository_id", "repository_owner", "repository_owner_id", "run_id", "run_number", "run_attempt",
-				"actor", "actor_id", "workflow", "workflow_ref", "workflow_sha", "head_ref", "base_ref", "event_name",
-				"ref_type", "ref_protected", "environment", "job_workflow_ref", "job_workflow_sha",
-				"repository_visibility", "runner_environment"},
-		})
-	})
-	mux.HandleFunc("GET /.well-known/jwks", func(w http.ResponseWriter, r *http.Request) {
-		pub := iss.key.PublicKey
-		writeJSON(w, http.StatusOK, map[string]any{"keys": []map[string]string{{
-			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": iss.kid,
-			"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()),
-		}}})
-	})
+	iss.key.publish(mux, "/.well-known/jwks", []string{"sub", "aud", "exp", "iat", "iss", "jti", "nbf", "ref", "sha", "repository",
+		"repository_id", "repository_owner", "repository_owner_id", "run_id", "run_number", "run_attempt",
+		"actor", "actor_id", "workflow", "workflow_ref", "workflow_sha", "head_ref", "base_ref", "event_name",
+		"ref_type", "ref_protected", "environment", "job_workflow_ref", "job_workflow_sha",
+		"repository_visibility", "runner_environment"},
+		map[string]any{"subject_types_supported": []string{"public", "pairwise"}})
 	mux.HandleFunc("/mint", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			writeError(w, http.StatusMethodNotAllowed, "method not allowed")
@@ -372,9 +339,6 @@ func (iss *issuer) handler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"value": jwt})
 	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("ok\n"))
-	})
 	return mux
 }
 
@@ -382,12 +346,25 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:5558", "listen address")
 	issuerURL := flag.String("issuer", "", "issuer URL (default http://ADDR)")
 	requestToken := flag.String("request-token", "", "a request token for a job with the default claims")
+	bkAddr := flag.String("buildkite-addr", "", "listen address of the Buildkite-shaped issuer (none when empty)")
+	bkURL := flag.String("buildkite-issuer", "", "its issuer URL (default http://ADDR)")
+	bkJobID := flag.String("buildkite-job-id", "", "the job ID (a UUID) of a job with the default claims")
+	bkAccessToken := flag.String("buildkite-access-token", "", "that job's agent access token")
+	googleAddr := flag.String("google-addr", "", "listen address of the Google-shaped issuer (none when empty)")
+	googleURL := flag.String("google-issuer", "", "its issuer URL (default http://ADDR)")
+	spiffeAddr := flag.String("spiffe-addr", "", "listen address of the SPIFFE-shaped issuer (none when empty)")
+	spiffeURL := flag.String("spiffe-issuer", "", "its issuer URL (default http://ADDR)")
+	trustDomain := flag.String("spiffe-trust-domain", "example.test", "the SPIFFE issuer's trust domain")
 	flag.Parse()
-	if *issuerURL == "" {
-		*issuerURL = "http://" + *addr
-	}
 	logger := log.New(os.Stdout, "", log.LstdFlags)
-	iss, err := newIssuer(*issuerURL, logger)
+	orDefault := func(u *string, addr string) string {
+		if *u == "" {
+			return "http://" + addr
+		}
+		return *u
+	}
+
+	iss, err := newIssuer(orDefault(issuerURL, *addr), logger)
 	if err != nil {
 		logger.Fatal(err)
 	}
@@ -400,7 +377,62 @@ func main() {
 			logger.Fatal(err)
 		}
 	}
-	srv := &http.Server{Addr: *addr, Handler: iss.handler(), ReadHeaderTimeout: 10 * time.Second}
-	logger.Printf("actions issuer %s listening on %s", iss.url, *addr)
-	logger.Fatal(srv.ListenAndServe())
+	type server struct {
+		name, addr, url string
+		handler         http.Handler
+	}
+	servers := []server{{"actions", *addr, iss.url, iss.handler()}}
+
+	if *bkAddr != "" {
+		bk, err := newBuildkiteIssuer(orDefault(bkURL, *bkAddr), logger)
+		if err != nil {
+			logger.Fatal(err)
+		}
+		if (*bkJobID == "") != (*bkAccessToken == "") {
+			logger.Fatal("-buildkite-job-id and -buildkite-access-token go together")
+		}
+		if *bkJobID != "" {
+			if !validJobID(*bkJobID) {
+				logger.Fatalf("-buildkite-job-id %q is not a UUID", *bkJobID)
+			}
+			j, err := parseBKJob(url.Values{})
+			if err != nil {
+				logger.Fatal(err)
+			}
+			if err := bk.addJob(j, *bkJobID, *bkAccessToken); err != nil {
+				logger.Fatal(err)
+			}
+		}
+		servers = append(servers, server{"buildkite", *bkAddr, bk.key.url, bk.handler()})
+	}
+	if *googleAddr != "" {
+		g, err := newGoogleIssuer(orDefault(googleURL, *googleAddr), logger)
+		if err != nil {
+			logger.Fatal(err)
+		}
+		servers = append(servers, server{"google", *googleAddr, g.key.url, g.handler()})
+	}
+	if *spiffeAddr != "" {
+		sp, err := newSpiffeIssuer(orDefault(spiffeURL, *spiffeAddr), *trustDomain, logger)
+		if err != nil {
+			logger.Fatal(err)
+		}
+		servers = append(servers, server{"spiffe", *spiffeAddr, sp.key.url, sp.handler()})
+	}
+
+	// Listen on every address before serving any, so that a busy port
+	// fails the start.
+	listeners := make([]net.Listener, len(servers))
+	for i, s := range servers {
+		if listeners[i], err = net.Listen("tcp", s.addr); err != nil {
+			logger.Fatalf("%s issuer: %v", s.name, err)
+		}
+	}
+	errs := make(chan error, len(servers))
+	for i, s := range servers {
+		srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+		logger.Printf("%s issuer %s listening on %s", s.name, s.url, s.addr)
+		go func() { errs <- fmt.Errorf("%s issuer: %w", s.name, srv.Serve(listeners[i])) }()
+	}
+	logger.Fatal(<-errs)
 }
