@@ -46,7 +46,7 @@ func Add(ctx context.Context, ref, id, name string, file, sig []byte) (string, e
 	if !gitrepo.IsObjectID(id) {
 		return "", fmt.Errorf("attest: %q is not an object id", id)
 	}
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return "", err
 	}
 	fileID, err := writeBlob(ctx, file)
@@ -88,9 +88,9 @@ func Add(ctx context.Context, ref, id, name string, file, sig []byte) (string, e
 	return "", fmt.Errorf("attest: %s kept moving; gave up after %d attempts: %w", ref, maxAttempts, lastErr)
 }
 
-// checkName refuses a file name git cannot hold in a tree, or that would
-// not be one entry in the object's folder.
-func checkName(name string) error {
+// CheckName refuses a file name git cannot hold in a tree, or that would
+// not be one attestation in the object's folder (a name ending in .sig).
+func CheckName(name string) error {
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || strings.HasSuffix(name, ".sig") || name == ".git" {
 		return fmt.Errorf("attest: %q cannot name an attestation file", name)
 	}

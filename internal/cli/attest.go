@@ -72,9 +72,13 @@ func (o *attestOptions) run(rev string, s streams) error {
 	if err := checkRepository(ctx); err != nil {
 		return err
 	}
+	name := filepath.Base(o.path)
+	if err := attest.CheckName(name); err != nil {
+		return err
+	}
 	id, err := gitrepo.Resolve(ctx, rev, o.objectType)
 	if err != nil {
-		return fmt.Errorf("%s: %w", printable.String(rev), err)
+		return err
 	}
 	predicate, err := readPredicate(o.path)
 	if err != nil {
@@ -84,7 +88,6 @@ func (o *attestOptions) run(rev string, s streams) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", printable.String(o.path), err)
 	}
-	name := filepath.Base(o.path)
 	cfg, unknownKeys, err := loadConfigKeys(ctx)
 	if err != nil {
 		return err

@@ -86,7 +86,7 @@ func (f *verifyAttestationFlags) run(ctx context.Context, revs []string, s strea
 	ids := make([]string, len(revs))
 	for i, rev := range revs {
 		if ids[i], err = gitrepo.Resolve(ctx, rev, f.objectType); err != nil {
-			return fmt.Errorf("%s: %w", printable.String(rev), err)
+			return err
 		}
 	}
 	var results []attestationResult

@@ -49,6 +49,16 @@ var exitStatus = map[string][][2]string{
 		{"1", "A tag did not verify."},
 		{"2", "A mistake in the command line or the setup, as in gitsign(1): no tag named, a policy that cannot be applied."},
 	},
+	"gitsign-attest": {
+		{"0", "The attestation was signed, logged and stored; its commit's id is on standard output."},
+		{"1", "Signing, the log, the timestamp authority or git failed; nothing was stored."},
+		{"2", "A mistake in the command line or the setup: no -f, an --objtype other than commit or tree, an invalid setting."},
+	},
+	"gitsign-verify-attestation": {
+		{"0", "Every object named has at least one attestation (of the --type given) that verified."},
+		{"1", "An object has none that verified: none stored, or each failed (each failure is reported)."},
+		{"2", "A mistake in the command line or the setup, as in gitsign verify."},
+	},
 	"gitsign-pre-receive": {
 		{"0", "The push is accepted. Any other status refuses the whole push."},
 		{"1", "An object or a ref update was refused, or the push could not be checked (no policy, a trusted root that does not load, input git did not give)."},
@@ -78,12 +88,14 @@ var exitStatus = map[string][][2]string{
 
 // seeAlso are pages cobra does not know of, added to SEE ALSO.
 var seeAlso = map[string][]string{
-	"gitsign":                  {"gitsign-credential-cache(1)", "gitsign-allowed-signers(5)", "git-config(1)"},
-	"gitsign-verify":           {"gitsign-allowed-signers(5)"},
-	"gitsign-verify-tag":       {"gitsign-allowed-signers(5)"},
-	"gitsign-pre-receive":      {"gitsign-allowed-signers(5)", "githooks(5)"},
-	"gitsign-show":             {"gitsign-allowed-signers(5)"},
-	"gitsign-credential-cache": {"gitsign(1)", "gitsign-cache(1)"},
+	"gitsign":                    {"gitsign-credential-cache(1)", "gitsign-allowed-signers(5)", "git-config(1)"},
+	"gitsign-verify":             {"gitsign-allowed-signers(5)"},
+	"gitsign-verify-tag":         {"gitsign-allowed-signers(5)"},
+	"gitsign-pre-receive":        {"gitsign-allowed-signers(5)", "githooks(5)"},
+	"gitsign-show":               {"gitsign-allowed-signers(5)"},
+	"gitsign-attest":             {"gitsign-verify-attestation(1)"},
+	"gitsign-verify-attestation": {"gitsign-attest(1)", "gitsign-allowed-signers(5)"},
+	"gitsign-credential-cache":   {"gitsign(1)", "gitsign-cache(1)"},
 }
 
 // extraSections returns the sections page (a file name without its
