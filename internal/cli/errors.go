@@ -106,6 +106,13 @@ func hintsOf(err error) []string {
 	return out
 }
 
+// notHere are the reference implementation's commands gitsign does not
+// have, and why.
+var notHere = map[string]string{
+	"debug": "sigstore/gitsign's hidden debug command (debug token: an identity token's claims) is not in gitsign; " +
+		"gitsign doctor checks the issuer, and GITSIGN_LOG shows whose token signed",
+}
+
 // unknownCommand is a word where cmd expects one of its subcommands.
 func unknownCommand(cmd *cobra.Command, word string) *exitError {
 	var e *exitError
@@ -113,6 +120,9 @@ func unknownCommand(cmd *cobra.Command, word string) *exitError {
 		e = usageError("unknown command %s for %s", printable.Quote(word), printable.Quote(cmd.CommandPath()))
 	} else {
 		e = usageError("unknown command %s", printable.Quote(word))
+	}
+	if why, ok := notHere[word]; ok && !cmd.HasParent() {
+		return e.hint("%s", why)
 	}
 	if cmd.SuggestionsMinimumDistance <= 0 {
 		cmd.SuggestionsMinimumDistance = 2
