@@ -147,14 +147,7 @@ var (
 // notBefore, with an SCT from the stack's CT log embedded (RFC 6962 3.3).
 func (f *fakeStack) issue(notBefore time.Time) identity {
 	f.t.Helper()
-	key := f.key(elliptic.P256())
-	f.serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(f.serial), NotBefore: notBefore, NotAfter: notBefore.Add(10 * time.Minute),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-		EmailAddresses:  []string{fakeIdentity},
-		ExtraExtensions: []pkix.Extension{{Id: oidFulcioIssuer, Value: []byte(fakeIssuer)}},
-	}
+	tmpl, key := f.leafTemplate(notBefore)
 	// The precertificate's TBS is the final one without the SCT list,
 	// which crypto/x509 adds last; the SCT signs it with the issuer's key
 	// hash.
@@ -193,6 +186,19 @@ func (f *fakeStack) issue(notBefore time.Time) identity {
 	}
 	tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidSCTList, Value: value})
 	return identity{cert: f.create(tmpl, f.interCert, &key.PublicKey, f.interKey), key: key}
+}
+
+// leafTemplate is a Fulcio-style leaf valid for ten minutes from
+// notBefore, and its new key.
+func (f *fakeStack) leafTemplate(notBefore time.Time) (*x509.Certificate, *ecdsa.PrivateKey) {
+	key := f.key(elliptic.P256())
+	f.serial++
+	return &x509.Certificate{
+		SerialNumber: big.NewInt(f.serial), NotBefore: notBefore, NotAfter: notBefore.Add(10 * time.Minute),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		EmailAddresses:  []string{fakeIdentity},
+		ExtraExtensions: []pkix.Extension{{Id: oidFulcioIssuer, Value: []byte(fakeIssuer)}},
+	}, key
 }
 
 // commit is a commit payload, distinct per n.

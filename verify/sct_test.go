@@ -2,28 +2,16 @@ package verify
 
 import (
 	"context"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
-
-	"crypto/elliptic"
 )
 
 // issueWithoutSCT is issue without the embedded SCT: what a private
 // Fulcio that logs to no CT log issues.
 func (f *fakeStack) issueWithoutSCT(notBefore time.Time) identity {
 	f.t.Helper()
-	key := f.key(elliptic.P256())
-	f.serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(f.serial), NotBefore: notBefore, NotAfter: notBefore.Add(10 * time.Minute),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-		EmailAddresses:  []string{fakeIdentity},
-		ExtraExtensions: []pkix.Extension{{Id: oidFulcioIssuer, Value: []byte(fakeIssuer)}},
-	}
+	tmpl, key := f.leafTemplate(notBefore)
 	return identity{cert: f.create(tmpl, f.interCert, &key.PublicKey, f.interKey), key: key}
 }
 
