@@ -3,7 +3,8 @@
 // Actions' token endpoint, from the Buildkite agent of a Buildkite job
 // (buildkite-agent oidc request-token), from the GCE/GKE metadata server,
 // from Google's IAM Credentials API for an impersonated service account,
-// by running the OAuth 2.0 authorization-code flow (PKCE S256, state and
+// from the SPIFFE Workload API (a JWT-SVID from a SPIRE agent), by
+// running the OAuth 2.0 authorization-code flow (PKCE S256, state and
 // nonce) in the user's browser, or by the device authorization grant
 // (RFC 8628) for machines without a browser.
 //
@@ -11,7 +12,7 @@
 // never caches them and never writes them anywhere (google-impersonate
 // uses Google's credentials, through golang.org/x/oauth2/google, only for
 // the access token of one request). Ambient tokens (environment, file,
-// GitHub Actions, Buildkite, Google) are only decoded
+// GitHub Actions, Buildkite, Google, SPIFFE) are only decoded
 // (ParseUnverified); their signature is checked by the certificate
 // authority (Fulcio) that receives them. Tokens from the browser and device
 // flows are fully verified (signature, issuer, audience, expiry, nonce).
@@ -152,17 +153,12 @@ func (t IDToken) String() string {
 // GoString keeps %#v from printing the raw token.
 func (t IDToken) GoString() string { return t.String() }
 
-// ErrUnsupportedProvider is wrapped by errors for providers that are known
-// but not implemented yet.
-var ErrUnsupportedProvider = errors.New("token provider is not supported yet")
-
 // ErrNoToken is wrapped when a static source (environment variable or file)
 // holds no token.
 var ErrNoToken = errors.New("no identity token")
 
 // SourceError is the failure of the token source Provider (a Provider*
-// name, or one of the reference's names gitsign does not support): every
-// error of Get after a source was chosen is one.
+// name): every error of Get after a source was chosen is one.
 type SourceError struct {
 	Provider string
 	Err      error
@@ -181,15 +177,6 @@ func (e *NoLoginError) Error() string {
 	return "no identity token: " + EnvIDToken + " is not set and there is no terminal to log in on (and no browser; " + e.Why + ")"
 }
 
-// unsupportedError names the provider while matching ErrUnsupportedProvider.
-type unsupportedError struct{ name string }
-
-func (e *unsupportedError) Error() string {
-	return "token provider " + e.name + " is not supported yet"
-}
-
-func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupportedProvider }
-
 // source produces a token for one provider.
 type source func(ctx context.Context, o *Options) (*IDToken, error)
 
@@ -202,14 +189,7 @@ var sources = map[string]source{
 	ProviderBuildkite:              buildkiteToken,
 	ProviderGoogleWorkloadIdentity: googleWorkloadIdentityToken,
 	ProviderGoogleImpersonate:      googleImpersonateToken,
-	// Accepted by the configuration for compatibility with the reference.
-	"spiffe": unsupported("spiffe"),
-}
-
-func unsupported(name string) source {
-	return func(context.Context, *Options) (*IDToken, error) {
-		return nil, &unsupportedError{name: name}
-	}
+	ProviderSPIFFE:                 spiffeToken,
 }
 
 // Get returns an ID token from the source chosen by o.Provider.
@@ -242,7 +222,7 @@ func Get(ctx context.Context, o Options) (*IDToken, error) {
 	}
 	src, ok := sources[name]
 	if !ok {
-		return nil, fmt.Errorf("oauth: unknown token provider %s (want interactive, device, filesystem, envvar, github-actions, buildkite-agent, google-workload-identity or google-impersonate)", printable.Quote(o.Provider))
+		return nil, fmt.Errorf("oauth: unknown token provider %s (want interactive, device, filesystem, envvar, github-actions, buildkite-agent, google-workload-identity, google-impersonate or spiffe)", printable.Quote(o.Provider))
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("oauth: %w", context.Cause(ctx))

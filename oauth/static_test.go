@@ -181,16 +181,18 @@ func TestHeadless(t *testing.T) {
 	}
 }
 
-func TestUnsupportedAndUnknownProviders(t *testing.T) {
-	for _, name := range []string{"spiffe"} {
-		_, err := Get(context.Background(), Options{Provider: name})
-		if !errors.Is(err, ErrUnsupportedProvider) || !strings.Contains(err.Error(), "token provider "+name+" is not supported yet") {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
+// TestUnknownProvider: every name the reference has is a provider (the
+// configuration refuses other names before Get sees them).
+func TestUnknownProvider(t *testing.T) {
 	_, err := Get(context.Background(), Options{Provider: "google-impersonation"})
-	if err == nil || !strings.Contains(err.Error(), `unknown token provider "google-impersonation"`) {
-		t.Errorf("unknown: %v", err)
+	want := `oauth: unknown token provider "google-impersonation" (want interactive, device, filesystem, envvar, github-actions, buildkite-agent, google-workload-identity, google-impersonate or spiffe)`
+	if err == nil || err.Error() != want {
+		t.Errorf("unknown: %v\nwant %s", err, want)
+	}
+	for _, name := range []string{"interactive", "device", "filesystem", "envvar", "github-actions", "buildkite-agent", "google-workload-identity", "google-impersonate", "spiffe"} {
+		if sources[name] == nil {
+			t.Errorf("no source for %s", name)
+		}
 	}
 }
 

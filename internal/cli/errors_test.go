@@ -83,7 +83,6 @@ func TestKnownHints(t *testing.T) {
 		{"committer", &gitsign.CommitterMismatchError{Email: "b@x"}, "gitsign.matchCommitter"},
 		{"expired env token", &oauth.SourceError{Provider: "envvar", Err: &oauth.ExpiredError{Issuer: "i", Expiry: now, Now: now}}, "SIGSTORE_ID_TOKEN holds an expired token"},
 		{"expired token file", &oauth.SourceError{Provider: "filesystem", Err: &oauth.ExpiredError{Issuer: "i", Expiry: now, Now: now}}, "GITSIGN_TOKEN_FILE"},
-		{"unsupported provider", &oauth.SourceError{Provider: "spiffe", Err: fmt.Errorf("x: %w", oauth.ErrUnsupportedProvider)}, "gitsign.tokenProvider"},
 		{"not in a Buildkite job", &oauth.SourceError{Provider: "buildkite-agent", Err: fmt.Errorf("%w: not in a Buildkite job", oauth.ErrNoToken)}, "works in the steps of a Buildkite job"},
 		{"no buildkite-agent", &oauth.SourceError{Provider: "buildkite-agent", Err: fmt.Errorf("%w: x", oauth.ErrNoBuildkiteAgent)}, "install buildkite-agent"},
 		{"no metadata server", &oauth.SourceError{Provider: "google-workload-identity", Err: fmt.Errorf("%w at u: x", oauth.ErrNoMetadataServer)}, "works on Google Cloud"},

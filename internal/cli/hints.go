@@ -148,8 +148,6 @@ func cacheHints(e *cache.UnavailableError) []string {
 func tokenHints(e *oauth.SourceError) []string {
 	var expired *oauth.ExpiredError
 	switch {
-	case errors.Is(e, oauth.ErrUnsupportedProvider):
-		return []string{"gitsign gets tokens from interactive, device, filesystem, envvar, github-actions, buildkite-agent, google-workload-identity or google-impersonate: set gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER) to one of them, or unset it"}
 	case errors.Is(e, oauth.ErrLoginTimeout):
 		return []string{"open the login URL shown above in a browser, or sign in with a code on another device: gitsign.tokenProvider=device"}
 	case errors.Is(e, oauth.ErrDeviceCodeExpired):
@@ -221,9 +219,9 @@ func noPolicyError(ctx context.Context) error {
 }
 
 // signExitCode is the exit code of a signature that failed with err: 2
-// for a setup that cannot work (settings that contradict each other, a
-// token provider gitsign lacks, a service URL that is not a web URL),
-// which no retry fixes; 1 otherwise.
+// for a setup that cannot work (settings that contradict each other, an
+// unknown token provider, a service URL that is not a web URL), which no
+// retry fixes; 1 otherwise.
 func signExitCode(err error) int {
 	var (
 		oe *gitsign.OptionError
@@ -233,7 +231,7 @@ func signExitCode(err error) int {
 	switch {
 	case errors.As(err, &oe), errors.As(err, &ce),
 		errors.Is(err, gitsign.ErrNeedsTimestampAuthority), errors.Is(err, gitsign.ErrOnlineNeedsRekorV1),
-		errors.Is(err, oauth.ErrUnsupportedProvider), errors.Is(err, errClientSecretFile),
+		errors.Is(err, errClientSecretFile),
 		errors.As(err, &hf) && hf.Class == httpx.BadURL:
 		return 2
 	}

@@ -114,7 +114,8 @@ func TestSignChannelClean(t *testing.T) {
 		{"GITSIGN_FULCIO_URL": "fulcio.example"},
 		{"GITSIGN_REKOR_MODE": "bogus"},
 		{"GITSIGN_REKOR_VERSION": "2"},
-		{"GITSIGN_TOKEN_PROVIDER": "spiffe"},
+		{"GITSIGN_TOKEN_PROVIDER": "google-impersonation"}, // no such provider
+		{"GITSIGN_TOKEN_PROVIDER": "spiffe", "SPIFFE_ENDPOINT_SOCKET": "/nonexistent/spire-agent/api.sock"},
 		{"SIGSTORE_ID_TOKEN": "", "GITSIGN_TOKEN_PROVIDER": "device", "GITSIGN_OIDC_ISSUER": "http://127.0.0.1:9"},
 	} {
 		for k, v := range failure {
