@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/gitsign-dev/gitsign/internal/config"
 	"github.com/gitsign-dev/gitsign/internal/gitrepo"
 	"github.com/gitsign-dev/gitsign/internal/httpx"
+	"github.com/gitsign-dev/gitsign/internal/testspiffe"
 	"github.com/gitsign-dev/gitsign/oauth"
 )
 
@@ -40,6 +42,18 @@ func TestReport(t *testing.T) {
 	if code := report(&b, errors.New("plain")); code != 1 {
 		t.Errorf("plain error: exit %d", code)
 	}
+}
+
+// spiffeError returns the error of the spiffe token provider asking
+// the Workload API at socket.
+func spiffeError(t *testing.T, socket string) error {
+	t.Helper()
+	_, err := oauth.Get(context.Background(), oauth.Options{Provider: oauth.ProviderSPIFFE, Timeout: 5 * time.Second,
+		LookupEnv: func(k string) (string, bool) { return socket, k == oauth.EnvSPIFFEEndpointSocket }})
+	if err == nil {
+		t.Fatal("the spiffe provider got a token")
+	}
+	return err
 }
 
 // silentTimeout returns a real timeout error from httpx.
@@ -90,6 +104,10 @@ func TestKnownHints(t *testing.T) {
 		{"no service account to impersonate", &oauth.SourceError{Provider: "google-impersonate", Err: fmt.Errorf("%w: x", oauth.ErrNoServiceAccount)}, "set GOOGLE_SERVICE_ACCOUNT_NAME to the email address"},
 		{"no Google credentials, nor metadata server", &oauth.SourceError{Provider: "google-impersonate", Err: fmt.Errorf("%w: x, and %w", oauth.ErrNoGoogleCredentials, oauth.ErrNoMetadataServer)}, "gcloud auth application-default login"},
 		{"no token from the IAM Credentials API", &oauth.SourceError{Provider: "google-impersonate", Err: fmt.Errorf("%w: x", oauth.ErrNoToken)}, ""},
+		{"no SPIFFE Workload API", &oauth.SourceError{Provider: "spiffe", Err: fmt.Errorf("%w: no socket at /s", oauth.ErrNoWorkloadAPI)}, "start the agent, or set SPIFFE_ENDPOINT_SOCKET to its socket"},
+		{"no SPIFFE identity", &oauth.SourceError{Provider: "spiffe", Err: fmt.Errorf("%w: PermissionDenied", oauth.ErrNoSVID)}, "a registration entry's selectors match"},
+		{"no SPIFFE socket, as signing says it", fmt.Errorf("getting an identity token: %w", spiffeError(t, filepath.Join(t.TempDir(), "api.sock"))), "start the agent, or set SPIFFE_ENDPOINT_SOCKET"},
+		{"SPIRE refuses, as signing says it", fmt.Errorf("getting an identity token: %w", spiffeError(t, testspiffe.Start(t, func(string) (string, error) { return "", testspiffe.ErrNoIdentity }))), "a registration entry's selectors match"},
 		{"login timeout", fmt.Errorf("getting an identity token: %w", &oauth.SourceError{Provider: "interactive", Err: oauth.ErrLoginTimeout}), "gitsign.tokenProvider=device"},
 		{"device code expired", &oauth.SourceError{Provider: "device", Err: oauth.ErrDeviceCodeExpired}, "enter the code before it expires"},
 		{"timeout", silentTimeout(t), "gitsign.timeout (GITSIGN_TIMEOUT"},

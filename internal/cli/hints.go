@@ -168,6 +168,13 @@ func tokenHints(e *oauth.SourceError) []string {
 		return []string{"set " + oauth.EnvGoogleServiceAccountName + " to the email address of the service account to sign as"}
 	case errors.Is(e, oauth.ErrNoMetadataServer):
 		return []string{"google-workload-identity works on Google Cloud (Compute Engine, GKE with Workload Identity, Cloud Run, Cloud Build); elsewhere, unset gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER)"}
+	case errors.Is(e, oauth.ErrNoWorkloadAPI):
+		return []string{"the spiffe provider asks the Workload API of a SPIRE agent on this machine: start the agent, or set " + oauth.EnvSPIFFEEndpointSocket + " to its socket (a path or unix:///path); elsewhere, unset gitsign.tokenProvider (GITSIGN_TOKEN_PROVIDER)"}
+	case errors.Is(e, oauth.ErrNoSVID):
+		return []string{
+			"the SPIRE agent gives a JWT-SVID only to a workload that a registration entry's selectors match (e.g. spire-server entry create -selector unix:uid:UID ...)",
+			"spire-agent api fetch jwt -audience sigstore, run as this user, shows what the agent gives",
+		}
 	case e.Provider == oauth.ProviderFilesystem && errors.As(e, &expired):
 		return []string{"the token file (gitsign.tokenFile, GITSIGN_TOKEN_FILE) holds an expired token: replace it with a fresh one"}
 	}

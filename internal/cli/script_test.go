@@ -25,6 +25,7 @@ func TestScript(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"google-standin": googleStandIn,
+			"spire-agent":    scriptSPIREAgent,
 		},
 	})
 }
