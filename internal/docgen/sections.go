@@ -237,6 +237,8 @@ func environmentSection(r *roff) {
 		"A Google credentials file (Application Default Credentials) that google-impersonate authorizes its request with: user credentials, a service account key, a workload identity federation configuration or an impersonated service account. Unset, it uses the file gcloud auth application-default login writes, else the metadata server's service account.")
 	r.item(bold(oauth.EnvGoogleQuotaProject),
 		"The Google Cloud project that google-impersonate's request is billed to, over the quota_project_id of the credentials file, as in Google's libraries.")
+	r.item(bold(oauth.EnvSPIFFEEndpointSocket),
+		"The socket of the SPIFFE Workload API (a SPIRE agent) that the spiffe token provider asks for a JWT-SVID: a path or a unix:///path URI ("+oauth.DefaultSPIFFESocket+" when unset).")
 }
 
 // filesSection lists the files gitsign reads and writes.
