@@ -125,7 +125,9 @@ func spiffeToken(ctx context.Context, o *Options) (*IDToken, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("asking the Workload API at %s: %w", shown, context.Cause(ctx))
 		}
-		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
+		// The agent, told the deadline, may end the call a moment
+		// before this side's timer does.
+		timedOut := cctx.Err() != nil || status.Code(err) == codes.DeadlineExceeded
 		return nil, workloadAPIError(err, shown, where, timeout, timedOut, answered.Addr != nil, dial.get())
 	}
 	if len(resp.GetSvids()) == 0 {
