@@ -89,7 +89,7 @@ func ParseSig(b []byte) (*Signed, error) {
 	if len(b) > MaxSigSize {
 		return nil, fmt.Errorf("signature file is %d bytes, more than the %d allowed", len(b), MaxSigSize)
 	}
-	if err := checkDepth(b); err != nil {
+	if err := checkJSON(b); err != nil {
 		return nil, fmt.Errorf("signature file: %w", err)
 	}
 	var f sigFile

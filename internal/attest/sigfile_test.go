@@ -114,6 +114,7 @@ func TestParseSigRefuses(t *testing.T) {
 		"other media type":      edit(func(m map[string]any) { m["mediaType"] = "application/vnd.dev.sigstore.bundle.v0.2+json" }),
 		"material without type": edit(func(m map[string]any) { delete(m, "mediaType") }),
 		"two values":            append(bytes.Clone(good), []byte("{}")...),
+		"a repeated member":     bytes.Replace(good, []byte(`"payloadType"`), []byte(`"payload": "e30=", "payloadType"`), 1),
 		"too deep":              []byte(strings.Repeat("[", 100) + strings.Repeat("]", 100)),
 		"unknown material field": edit(func(m map[string]any) {
 			m["verificationMaterial"].(map[string]any)["extra"] = 1

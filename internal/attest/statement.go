@@ -78,8 +78,8 @@ func checkPredicate(b []byte) error {
 	if len(b) > MaxPredicateSize {
 		return fmt.Errorf("predicate is %d bytes, more than the %d allowed", len(b), MaxPredicateSize)
 	}
-	if err := checkDepth(b); err != nil {
-		return err
+	if err := checkJSON(b); err != nil {
+		return fmt.Errorf("predicate: %w", err)
 	}
 	var obj map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -125,7 +125,7 @@ func ParseStatement(payload []byte) (*Statement, error) {
 	if len(payload) > MaxPredicateSize+64<<10 {
 		return nil, fmt.Errorf("statement is %d bytes, more than allowed", len(payload))
 	}
-	if err := checkDepth(payload); err != nil {
+	if err := checkJSON(payload); err != nil {
 		return nil, fmt.Errorf("statement: %w", err)
 	}
 	var s Statement

@@ -36,10 +36,22 @@ func TestNewStatementRefuses(t *testing.T) {
 		"too deep":      strings.Repeat(`{"a":`, maxDepth+1) + `1` + strings.Repeat(`}`, maxDepth+1),
 		"too deep [":    `{"a":` + strings.Repeat(`[`, maxDepth+1) + strings.Repeat(`]`, maxDepth+1) + `}`,
 		"trailing junk": `{"a":1}x`,
+		// What parsers disagree on, or protobuf's JSON readers (the
+		// reference's, in-toto tooling) refuse.
+		"a repeated key":        `{"a":1,"a":2}`,
+		"a repeated nested key": `{"a":[{"b":1,"b":1}]}`,
+		"invalid UTF-8":         "{\"a\":\"\xff\"}",
+		"a lone high surrogate": `{"a":"\ud800"}`,
+		"a lone low surrogate":  `{"a":"\udc00x"}`,
+		"a high then no low":    `{"a":"\ud800\u0041"}`,
+		"a number too large":    `{"a":1e400}`,
 	} {
 		if _, err := NewStatement(DigestCommit, commitID, "", []byte(predicate)); err == nil {
 			t.Errorf("%s: accepted %q", name, predicate)
 		}
+	}
+	if _, err := NewStatement(DigestCommit, commitID, "", []byte(`{"a":"\ud83d\ude00 \\ud800 \"\\\"","b":-1.5e308}`)); err != nil {
+		t.Errorf("a surrogate pair, an escaped backslash before ud800, a large double: %v", err)
 	}
 	big := `{"a":"` + strings.Repeat("x", MaxPredicateSize) + `"}`
 	if _, err := NewStatement(DigestCommit, commitID, "", []byte(big)); err == nil || !strings.Contains(err.Error(), "more than") {
@@ -68,6 +80,10 @@ func TestAbout(t *testing.T) {
 		if err := st.About(DigestCommit, commitID); (err == nil) != c.ok {
 			t.Errorf("About(%s) = %v, want ok %v", c.payload, err, c.ok)
 		}
+	}
+	dup := `{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"gitCommit":"` + other + `"}}],"subject":[{"digest":{"gitCommit":"` + commitID + `"}}],"predicate":{}}`
+	if _, err := ParseStatement([]byte(dup)); err == nil || !strings.Contains(err.Error(), "repeats the key") {
+		t.Errorf("a statement with two subject members: %v", err)
 	}
 	if _, err := ParseStatement([]byte(`{"_type":"https://in-toto.io/Statement/v0.1","subject":[]}`)); err == nil {
 		t.Error("a statement of another type was read")
