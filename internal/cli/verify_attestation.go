@@ -68,6 +68,9 @@ func (f *verifyAttestationFlags) run(ctx context.Context, revs []string, s strea
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if err := f.checkUsage(); err != nil {
+		return err
+	}
 	ref, digestName, err := attest.RefFor(f.objectType)
 	if err != nil {
 		return usageError("--objtype %s: want commit or tree", printable.Quote(f.objectType))

@@ -31,6 +31,9 @@ type verifyFlags struct {
 	// gitsign.insecureIgnoreSCT): accept certificates without a verified
 	// SCT, with a warning for each.
 	insecureIgnoreSCT bool
+	// sct is the reference's deprecated --sct FILE (a detached SCT),
+	// refused with why.
+	sct string
 	// allowEmpty (gitsign verify --allow-empty): a range that names no
 	// commit is not an error.
 	allowEmpty bool
@@ -49,6 +52,8 @@ func (f *verifyFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.allowedSigners, "allowed-signers", "", "accept the signers an allowed-signers file lists: a path (relative to the top of the work tree) or REV:PATH (e.g. origin/main:.gitsigners); instead of the --certificate-* flags")
 	fl.StringVar(&f.trustedRoot, "trusted-root", "", "trusted_root.json to verify with (default: gitsign.trustedRoot, the TUF cache, or the built-in public-good root)")
 	fl.BoolVar(&f.insecureIgnoreSCT, "insecure-ignore-sct", false, "accept a signing certificate without a verified SCT (a private Fulcio that logs to no CT log), with a warning for each; also git config gitsign.insecureIgnoreSCT")
+	fl.StringVar(&f.sct, "sct", "", "not supported: a detached SCT file (deprecated in sigstore/gitsign)")
+	_ = fl.MarkHidden("sct")
 	fl.BoolVar(&f.json, "json", false, `print one JSON object, {"schema":1,"results":[...]}, a result per git object (fields: docs/json.md)`)
 }
 
@@ -163,6 +168,9 @@ func runVerifyObjects(ctx context.Context, f *verifyFlags, s streams, resolve fu
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if err := f.checkUsage(); err != nil {
+		return err
+	}
 	// Overlaps with the git processes below.
 	verify.WarmUp(f.trustedRoot == "")
 	if err := checkRepository(ctx); err != nil {
@@ -247,6 +255,15 @@ func (f *verifyFlags) verifier(ctx context.Context, cfg *config.Config, s stream
 		return nil, nil, &exitError{code: 2, err: err, hints: policyHints(err, true)}
 	}
 	return v, signers, nil
+}
+
+// checkUsage refuses flags that cannot be used, before anything is read.
+func (f *verifyFlags) checkUsage() error {
+	if f.sct != "" {
+		return usageError("--sct is not supported: it gave sigstore/gitsign a detached SCT for its legacy verifier; Fulcio certificates carry their SCT").
+			hint("for a private Fulcio that logs to no CT log, pass --insecure-ignore-sct (or set gitsign.insecureIgnoreSCT)")
+	}
+	return nil
 }
 
 // errNothingVerified: runVerifyObjects found no object to verify; gitsign
