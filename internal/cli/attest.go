@@ -111,6 +111,17 @@ func (o *attestOptions) run(rev string, s streams) error {
 	if err != nil {
 		return fail(err)
 	}
+	if selfChecks(cfg) {
+		// As for a commit: what is stored must verify as it will be.
+		v, err := selfVerifier(cfg, env.Cert, nil)
+		if err != nil {
+			return fail(err)
+		}
+		file := attest.File{Name: name, Predicate: predicate, Sig: sig}
+		if o := attest.Check(v, digestName, id, file); o.Err != nil {
+			return fail(fmt.Errorf("the new attestation does not verify, so it was not stored: %w", o.Err))
+		}
+	}
 	commit, err := attest.Add(ctx, ref, id, name, predicate, sig)
 	if err != nil {
 		return fail(err)

@@ -123,6 +123,29 @@ func selfChecks(cfg *config.Config) bool {
 	return cfg.TrustedRoot != "" || cfg.Fulcio == config.Default().Fulcio
 }
 
+// selfVerifier is the verifier of the self-checks: the configuration's
+// trust material, and a policy that accepts exactly the identity cert
+// names; log looks up online-mode entries (nil for none).
+func selfVerifier(cfg *config.Config, cert *x509.Certificate, log verify.Log) (*verify.Verifier, error) {
+	sum, err := certinfo.Of(cert)
+	if err != nil {
+		return nil, fmt.Errorf("reading the new certificate: %w", err)
+	}
+	tm, err := loadTrust(cfg, "")
+	if err != nil {
+		return nil, fmt.Errorf("checking the new signature: %w", err)
+	}
+	v, err := verify.New(tm, verify.Options{
+		Policy:            verify.Policy{Identities: []string{sum.Identity}, Issuers: []string{sum.Issuer}},
+		InsecureIgnoreSCT: cfg.InsecureIgnoreSCT,
+		Log:               log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checking the new signature: %w", err)
+	}
+	return v, nil
+}
+
 // selfCheck verifies a new signature the way a verifier will (chain, SCT,
 // log entry, timestamp, and that it names the identity it was made for),
 // before git stores it. An online-mode signature is checked against the
@@ -133,24 +156,16 @@ func selfCheck(ctx context.Context, cfg *config.Config, payload []byte, sig *git
 	if !selfChecks(cfg) {
 		return nil
 	}
-	sum, err := certinfo.Of(sig.Cert)
-	if err != nil {
-		return fmt.Errorf("reading the new certificate: %w", err)
-	}
-	tm, err := loadTrust(cfg, "")
-	if err != nil {
-		return fmt.Errorf("checking the new signature: %w", err)
-	}
-	opts := verify.Options{Policy: verify.Policy{Identities: []string{sum.Identity}, Issuers: []string{sum.Issuer}}, InsecureIgnoreSCT: cfg.InsecureIgnoreSCT}
+	var log verify.Log
 	if cfg.RekorMode == gitsign.Online {
 		if sig.Entry == nil {
 			return errors.New("checking the new signature: the online-mode signature has no log entry")
 		}
-		opts.Log = uploadedEntry{entry: sig.Entry, where: cfg.Rekor}
+		log = uploadedEntry{entry: sig.Entry, where: cfg.Rekor}
 	}
-	v, err := verify.New(tm, opts)
+	v, err := selfVerifier(cfg, sig.Cert, log)
 	if err != nil {
-		return fmt.Errorf("checking the new signature: %w", err)
+		return err
 	}
 	objectID := func() (string, error) {
 		obj, typ, err := gitobj.WithSignature(payload, sig.PEM)

@@ -83,6 +83,26 @@ func TestInsecureIgnoreSCT(t *testing.T) {
 	}
 	r.git("config", "gitsign.insecureIgnoreSCT", "false")
 
+	// gitsign attest checks what it made before storing it: without the
+	// setting, the attestation's certificate has no SCT to verify, and
+	// nothing is stored.
+	predicate := filepath.Join(t.TempDir(), "p.json")
+	os.WriteFile(predicate, []byte(`{"sct":false}`), 0o644)
+	_, errOut, err = r.run(gitsignBin, "attest", "-f", predicate)
+	if err == nil || !strings.Contains(errOut, "the new attestation does not verify, so it was not stored") || !strings.Contains(errOut, "carries no SCT") {
+		t.Errorf("gitsign attest with a certificate without SCT: %v\n%s", err, errOut)
+	}
+	if out, _, err := r.run("git", "rev-parse", "-q", "--verify", "refs/attestations/commits"); err == nil {
+		t.Errorf("a failed attest stored %s", out)
+	}
+	r.git("config", "gitsign.insecureIgnoreSCT", "true")
+	r.gitsign(0, "attest", "-f", predicate)
+	_, errOut = r.gitsign(0, "verify-attestation", "--certificate-identity", "alice@example.test", "--certificate-oidc-issuer", issuer)
+	if !strings.Contains(errOut, "accepted without a verified SCT") {
+		t.Errorf("verify-attestation with gitsign.insecureIgnoreSCT gave no warning:\n%s", errOut)
+	}
+	r.git("config", "gitsign.insecureIgnoreSCT", "false")
+
 	// A trusted root that lists no CT log: named, and accepted only with
 	// the flag.
 	root := rootWithoutCTLogs(t)
