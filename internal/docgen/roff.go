@@ -35,9 +35,6 @@ func (r *roff) header(title, section string, date time.Time, source string) {
 // section starts a section.
 func (r *roff) section(title string) { fmt.Fprintf(&r.b, "\n.SH %q\n", title) }
 
-// subsection starts a subsection.
-func (r *roff) subsection(title string) { fmt.Fprintf(&r.b, "\n.SS %q\n", title) }
-
 // para writes a paragraph of plain text.
 func (r *roff) para(text string) { r.b.WriteString(".PP\n" + escapeRoff(text) + "\n") }
 
