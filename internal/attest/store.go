@@ -247,22 +247,32 @@ func List(ctx context.Context, ref, id string) ([]File, error) {
 	for _, e := range folder {
 		byName[e.name] = e
 	}
+	// One git cat-file reads every NAME.sig and NAME of the folder.
 	var files []File
+	var ids []string
+	var max []int64
 	for _, e := range folder {
 		name, ok := strings.CutSuffix(e.name, ".sig")
 		if !ok || e.typ != "blob" || name == "" {
 			continue
 		}
-		f := File{Name: name}
-		if f.Sig, err = readBlob(ctx, e.id, MaxSigSize); err != nil {
-			return nil, fmt.Errorf("%s/%s: %w", id, e.name, err)
-		}
+		files = append(files, File{Name: name})
+		ids, max = append(ids, e.id), append(max, MaxSigSize)
 		if p, ok := byName[name]; ok && p.typ == "blob" {
-			if f.Predicate, err = readBlob(ctx, p.id, MaxPredicateSize); err != nil {
-				return nil, fmt.Errorf("%s/%s: %w", id, name, err)
+			ids, max = append(ids, p.id), append(max, MaxPredicateSize)
+		}
+	}
+	if len(ids) > 0 {
+		blobs, err := gitrepo.ReadBlobs(ctx, ids, max)
+		if err != nil {
+			return nil, fmt.Errorf("%s on %s: %w", id, ref, err)
+		}
+		for i := range files {
+			files[i].Sig, blobs = blobs[0], blobs[1:]
+			if p, ok := byName[files[i].Name]; ok && p.typ == "blob" {
+				files[i].Predicate, blobs = blobs[0], blobs[1:]
 			}
 		}
-		files = append(files, f)
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%w for %s on %s", ErrNone, id, ref)
@@ -271,20 +281,4 @@ func List(ctx context.Context, ref, id string) ([]File, error) {
 }
 
 // maxFiles bounds the files of one object's folder that List reads.
-const maxFiles = 256
-
-// readBlob reads a blob of at most max bytes.
-func readBlob(ctx context.Context, id string, max int64) ([]byte, error) {
-	out, err := gitrepo.Git(ctx, nil, "cat-file", "-s", "--end-of-options", id)
-	if err != nil {
-		return nil, err
-	}
-	var size int64
-	if _, err := fmt.Sscan(string(out), &size); err != nil {
-		return nil, fmt.Errorf("git cat-file -s: %q", out)
-	}
-	if size > max {
-		return nil, fmt.Errorf("file is %d bytes, more than the %d allowed", size, max)
-	}
-	return gitrepo.Git(ctx, nil, "cat-file", "blob", "--end-of-options", id)
-}
+const maxFiles = 64

@@ -52,6 +52,28 @@ func ReadAt(ctx context.Context, id, path string, max int64) ([]byte, error) {
 	return data, nil
 }
 
+// ReadBlobs reads the blobs whose object ids are ids through one
+// `git cat-file --batch`, the i-th no larger than max[i] bytes.
+func ReadBlobs(ctx context.Context, ids []string, max []int64) ([][]byte, error) {
+	for _, id := range ids {
+		if !IsObjectID(id) {
+			return nil, fmt.Errorf("%q is not an object id", id)
+		}
+	}
+	objs, err := readObjects(ctx, ids, max)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(objs))
+	for i, o := range objs {
+		if o.typ != "blob" {
+			return nil, fmt.Errorf("%s is a %s, not a file", ids[i], o.typ)
+		}
+		out[i] = o.data
+	}
+	return out, nil
+}
+
 // ReadHeadPath reads the file at path in the commit HEAD names, and that
 // commit's id, through one git cat-file (HEAD is git's first rule: no ref
 // can make it ambiguous). ErrNoSuchFile when HEAD's branch has no commit
