@@ -38,7 +38,7 @@ type Envelope struct {
 // signature, and records the envelope in the transparency log. It works in
 // either Mode: the entry is always returned for the caller to keep.
 func (s *Signer) SignEnvelope(ctx context.Context, cred *cache.Credential, payloadType string, payload []byte) (*Envelope, error) {
-	if cred == nil || cred.Key == nil || len(cred.Chain) == 0 || cred.Chain[0] == nil {
+	if !complete(cred) {
 		return nil, ErrNoCredential
 	}
 	if payloadType == "" {

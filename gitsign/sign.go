@@ -66,7 +66,7 @@ func (s *Signer) Check(payload []byte, detached bool) error {
 //
 // A failed request is a *StageError, and no Signature is returned.
 func (s *Signer) Sign(ctx context.Context, cred *cache.Credential, payload []byte, detached bool) (*Signature, error) {
-	if cred == nil || cred.Key == nil || len(cred.Chain) == 0 || cred.Chain[0] == nil {
+	if !complete(cred) {
 		return nil, ErrNoCredential
 	}
 	if err := s.Check(payload, detached); err != nil {
@@ -132,6 +132,12 @@ func (s *Signer) Sign(ctx context.Context, cred *cache.Credential, payload []byt
 		out.Entry = entry
 	}
 	return out, nil
+}
+
+// complete reports whether cred has a key and a leaf certificate to sign
+// with.
+func complete(cred *cache.Credential) bool {
+	return cred != nil && cred.Key != nil && len(cred.Chain) > 0 && cred.Chain[0] != nil
 }
 
 // logObjectID records the id of the signed object in the log: the
