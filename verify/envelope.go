@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -110,32 +107,19 @@ func envelopeEntry(e Envelope) error {
 // checkDSSEBody checks a Rekor v1 dsse v0.0.1 body against the envelope:
 // the payload's hash, the one signature and the certificate it names.
 func checkDSSEBody(body []byte, e Envelope) error {
-	var b struct {
-		APIVersion string `json:"apiVersion"`
-		Kind       string `json:"kind"`
-		Spec       struct {
-			PayloadHash struct{ Algorithm, Value string } `json:"payloadHash"`
-			Signatures  []struct {
-				Signature string `json:"signature"`
-				Verifier  []byte `json:"verifier"`
-			} `json:"signatures"`
-		} `json:"spec"`
-	}
-	if err := json.Unmarshal(body, &b); err != nil {
-		return errors.New("log entry: malformed dsse body: " + err.Error())
+	payloadHash, sigs, pubPEM, err := rekor.DSSEV001Parts(body)
+	if err != nil {
+		return fmt.Errorf("log entry: %w", err)
 	}
 	sum := sha256.Sum256(e.Payload)
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.Cert.Raw})
 	switch {
-	case b.Kind != "dsse" || b.APIVersion != "0.0.1":
-		return errors.New("log entry body is not dsse v0.0.1")
-	case b.Spec.PayloadHash.Algorithm != "sha256" || b.Spec.PayloadHash.Value != hex.EncodeToString(sum[:]):
+	case !bytes.Equal(payloadHash, sum[:]):
 		return errors.New("log entry: its payload hash is not the envelope's")
-	case len(b.Spec.Signatures) != 1:
-		return fmt.Errorf("log entry holds %d signatures, want 1", len(b.Spec.Signatures))
-	case b.Spec.Signatures[0].Signature != base64.StdEncoding.EncodeToString(e.Signature):
+	case len(sigs) != 1:
+		return fmt.Errorf("log entry holds %d signatures, want 1", len(sigs))
+	case !bytes.Equal(sigs[0], e.Signature):
 		return errors.New("log entry: its signature is not the envelope's")
-	case !bytes.Equal(b.Spec.Signatures[0].Verifier, certPEM):
+	case !bytes.Equal(pubPEM[0], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.Cert.Raw})):
 		return errors.New("log entry: its certificate is not the envelope's")
 	}
 	return nil

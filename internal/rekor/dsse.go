@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -82,4 +83,34 @@ func (c *Client) uploadDSSEV1(ctx context.Context, envelope []byte, cert *x509.C
 		return nil, fmt.Errorf("rekor: logged a %s/%s entry, want dsse/0.0.1", kv.GetKind(), kv.GetVersion())
 	}
 	return tle, nil
+}
+
+// DSSEV001Parts reads a dsse v0.0.1 body as Rekor v1 logs it: the
+// SHA-256 of the envelope's payload, and each signature with the
+// certificate (or key) PEM that verifies it.
+func DSSEV001Parts(body []byte) (payloadHash []byte, sigs, pubPEMs [][]byte, err error) {
+	var e struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Spec       struct {
+			PayloadHash struct{ Algorithm, Value string } `json:"payloadHash"`
+			Signatures  []struct {
+				Signature []byte `json:"signature"`
+				Verifier  []byte `json:"verifier"`
+			} `json:"signatures"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		return nil, nil, nil, fmt.Errorf("rekor: malformed entry body: %w", err)
+	}
+	if e.Kind != "dsse" || e.APIVersion != "0.0.1" || e.Spec.PayloadHash.Algorithm != "sha256" {
+		return nil, nil, nil, fmt.Errorf("rekor: entry is %s/%s over %s, want dsse/0.0.1 over sha256", e.Kind, e.APIVersion, e.Spec.PayloadHash.Algorithm)
+	}
+	if payloadHash, err = hex.DecodeString(e.Spec.PayloadHash.Value); err != nil || len(payloadHash) != sha256.Size {
+		return nil, nil, nil, errors.New("rekor: bad payload hash in entry")
+	}
+	for _, s := range e.Spec.Signatures {
+		sigs, pubPEMs = append(sigs, s.Signature), append(pubPEMs, s.Verifier)
+	}
+	return payloadHash, sigs, pubPEMs, nil
 }
