@@ -122,19 +122,9 @@ func uuid4() (string, error) {
 // parseBKJob reads a job from request parameters; extra names the
 // parameters the endpoint takes besides the job's.
 func parseBKJob(v url.Values, extra ...string) (*bkJob, error) {
-	for name, vals := range v {
-		if !bkParams[name] && !contains(extra, name) {
-			return nil, fmt.Errorf("unknown parameter %q", name)
-		}
-		if len(vals) != 1 {
-			return nil, fmt.Errorf("parameter %q given %d times", name, len(vals))
-		}
-	}
-	get := func(name, def string) string {
-		if s := v.Get(name); s != "" {
-			return s
-		}
-		return def
+	get, err := checkParams(v, bkParams, extra)
+	if err != nil {
+		return nil, err
 	}
 	j := &bkJob{
 		Organization:      get("organization", "acme"),

@@ -101,13 +101,8 @@ func projectOf(email string) string {
 
 // claims reads the token's parameters and returns its claims.
 func (g *googleIssuer) claims(v url.Values) (*googleClaims, error) {
-	for name, vals := range v {
-		if !googleParams[name] {
-			return nil, fmt.Errorf("unknown parameter %q", name)
-		}
-		if len(vals) != 1 {
-			return nil, fmt.Errorf("parameter %q given %d times", name, len(vals))
-		}
+	if _, err := checkParams(v, googleParams, nil); err != nil {
+		return nil, err
 	}
 	email := v.Get("email")
 	if email == "" {

@@ -56,22 +56,31 @@ var jobParams = map[string]bool{
 	"ttl": true,
 }
 
-// parseJob reads a job from request parameters; extra names the parameters
-// the endpoint takes besides the job's.
-func parseJob(v url.Values, extra ...string) (*job, error) {
+// checkParams refuses parameters that are not known or extra, or given
+// more than once, and returns a getter of a parameter with its default.
+func checkParams(v url.Values, known map[string]bool, extra []string) (get func(name, def string) string, err error) {
 	for name, vals := range v {
-		if !jobParams[name] && !contains(extra, name) {
+		if !known[name] && !contains(extra, name) {
 			return nil, fmt.Errorf("unknown parameter %q", name)
 		}
 		if len(vals) != 1 {
 			return nil, fmt.Errorf("parameter %q given %d times", name, len(vals))
 		}
 	}
-	get := func(name, def string) string {
+	return func(name, def string) string {
 		if s := v.Get(name); s != "" {
 			return s
 		}
 		return def
+	}, nil
+}
+
+// parseJob reads a job from request parameters; extra names the parameters
+// the endpoint takes besides the job's.
+func parseJob(v url.Values, extra ...string) (*job, error) {
+	get, err := checkParams(v, jobParams, extra)
+	if err != nil {
+		return nil, err
 	}
 	j := &job{
 		Repository:        get("repository", "acme/app"),

@@ -76,13 +76,8 @@ func validSpiffeID(id string) bool {
 
 // claims reads the SVID's parameters and returns its claims.
 func (s *spiffeIssuer) claims(v url.Values) (*svidClaims, error) {
-	for name, vals := range v {
-		if !spiffeParams[name] {
-			return nil, fmt.Errorf("unknown parameter %q", name)
-		}
-		if len(vals) != 1 {
-			return nil, fmt.Errorf("parameter %q given %d times", name, len(vals))
-		}
+	if _, err := checkParams(v, spiffeParams, nil); err != nil {
+		return nil, err
 	}
 	id := v.Get("spiffe_id")
 	if id == "" {
