@@ -95,6 +95,24 @@ func googleAPIError(w http.ResponseWriter, code int, status, msg string) {
 	writeJSON(w, code, map[string]any{"error": map[string]any{"code": code, "message": msg, "status": status}})
 }
 
+// stalled, when g.stall is set, holds the request (g.mu held on entry
+// and on return) until the client gives up or g.stall passes, and
+// reports that it did.
+func (g *googleStandIn) stalled(r *http.Request) bool {
+	if g.stall <= 0 {
+		return false
+	}
+	// Read first: the server sees the client go only then.
+	io.Copy(io.Discard, r.Body)
+	g.mu.Unlock()
+	select {
+	case <-r.Context().Done():
+	case <-time.After(g.stall):
+	}
+	g.mu.Lock()
+	return true
+}
+
 func (g *googleStandIn) serve(t *testing.T) func(w http.ResponseWriter, r *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
@@ -111,15 +129,7 @@ func (g *googleStandIn) serve(t *testing.T) func(w http.ResponseWriter, r *http.
 				http.Error(w, "backend error", http.StatusInternalServerError)
 				return
 			}
-			if g.stall > 0 {
-				// Read first: the server sees the client go only then.
-				io.Copy(io.Discard, r.Body)
-				g.mu.Unlock()
-				select {
-				case <-r.Context().Done():
-				case <-time.After(g.stall):
-				}
-				g.mu.Lock()
+			if g.stalled(r) {
 				return
 			}
 			if err := r.ParseForm(); err != nil {
@@ -175,15 +185,7 @@ func (g *googleStandIn) serve(t *testing.T) func(w http.ResponseWriter, r *http.
 				googleAPIError(w, 503, "UNAVAILABLE", "The service is currently unavailable.")
 				return
 			}
-			if g.stall > 0 {
-				// Read first: the server sees the client go only then.
-				io.Copy(io.Discard, r.Body)
-				g.mu.Unlock()
-				select {
-				case <-r.Context().Done():
-				case <-time.After(g.stall):
-				}
-				g.mu.Lock()
+			if g.stalled(r) {
 				return
 			}
 			bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")

@@ -358,15 +358,7 @@ func TestProviderGoogleImpersonate(t *testing.T) {
 	if want := account + ` {"audience":"sigstore","includeEmail":true} user-project=`; len(idRequests) != 1 || idRequests[0] != want {
 		t.Errorf("generateIdToken requests %q, want one: %q", idRequests, want)
 	}
-	if len(s.cert.EmailAddresses) != 1 || s.cert.EmailAddresses[0] != account || len(s.cert.URIs) != 0 {
-		t.Errorf("certificate names emails %v and URIs %v, want %s only", s.cert.EmailAddresses, s.cert.URIs, account)
-	}
-	if sum.SubjectAlternativeName != account || sum.Extensions.Issuer != issuer {
-		t.Errorf("certificate SAN %q, issuer %q; want %s, %s", sum.SubjectAlternativeName, sum.Extensions.Issuer, account, issuer)
-	}
-	if log := r.readLog(); !strings.Contains(log, "signed as "+account+" (issuer "+issuer+")") {
-		t.Errorf("the log does not say the impersonated account signed:\n%s", log)
-	}
+	checkAccountCert(t, r, s, sum, account, issuer)
 	noSecretsLogged(t, r, g, key)
 
 	if code, out := verifyExit(t, r, "--certificate-identity", account, "--certificate-oidc-issuer", issuer); code != 0 {

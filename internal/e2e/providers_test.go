@@ -469,15 +469,7 @@ func TestProviderGoogleWorkloadIdentity(t *testing.T) {
 	if got := md.seen(); len(got) != 1 || got[0] != "audience=sigstore format=full" {
 		t.Errorf("metadata server requests %q, want one for audience sigstore in the full format", got)
 	}
-	if len(s.cert.EmailAddresses) != 1 || s.cert.EmailAddresses[0] != account || len(s.cert.URIs) != 0 {
-		t.Errorf("certificate names emails %v and URIs %v, want %s only", s.cert.EmailAddresses, s.cert.URIs, account)
-	}
-	if sum.SubjectAlternativeName != account || sum.Extensions.Issuer != issuer {
-		t.Errorf("certificate SAN %q, issuer %q; want %s, %s", sum.SubjectAlternativeName, sum.Extensions.Issuer, account, issuer)
-	}
-	if log := r.readLog(); !strings.Contains(log, "signed as "+account+" (issuer "+issuer+")") {
-		t.Errorf("the log does not say the service account signed:\n%s", log)
-	}
+	checkAccountCert(t, r, s, sum, account, issuer)
 
 	base := []string{"--certificate-identity", account, "--certificate-oidc-issuer", issuer}
 	if code, out := verifyExit(t, r, base...); code != 0 {
@@ -527,6 +519,22 @@ func TestProviderGoogleWorkloadIdentity(t *testing.T) {
 			t.Errorf("metadata server requests %q", got)
 		}
 	})
+}
+
+// checkAccountCert checks that the commit r signed (s, its certificate
+// summarized in sum) names the Google service account account only, from
+// issuer, and that the log says it signed.
+func checkAccountCert(t *testing.T, r *repo, s *signed, sum certificate.Summary, account, issuer string) {
+	t.Helper()
+	if len(s.cert.EmailAddresses) != 1 || s.cert.EmailAddresses[0] != account || len(s.cert.URIs) != 0 {
+		t.Errorf("certificate names emails %v and URIs %v, want %s only", s.cert.EmailAddresses, s.cert.URIs, account)
+	}
+	if sum.SubjectAlternativeName != account || sum.Extensions.Issuer != issuer {
+		t.Errorf("certificate SAN %q, issuer %q; want %s, %s", sum.SubjectAlternativeName, sum.Extensions.Issuer, account, issuer)
+	}
+	if log := r.readLog(); !strings.Contains(log, "signed as "+account+" (issuer "+issuer+")") {
+		t.Errorf("the log does not say the service account signed:\n%s", log)
+	}
 }
 
 // workloadToken is a token from one of the stack's workload issuers:
